@@ -1,0 +1,88 @@
+"""The billing run (R-8.2): every scheduled fact due through a date, for all accounts.
+
+Accounts are found through the due-date index of the views (the next scheduled fact
+of each account), never by loading every account. Due accounts are decided and
+saved in chunks, one transaction per chunk; a chunk that meets a concurrent writer
+is decided again account by account from fresh state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger import cycles
+from ledger.errors import LedgerError
+from ledger.handlers.context import Context
+from ledger.schedule import catch_up
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+CHUNK = 500
+
+
+def billing_run(app: Ledger, through: datetime,
+                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    day = through.date()
+    now = app.clock.now()
+    if cycles.start_of(day) > now:
+        raise LedgerError("future_dated",
+                          f"cannot bill through {day}: the ledger's clock is at {now.isoformat()}",
+                          rule="R-8.2")
+    app.refresh_views()
+    counts: Counter[str] = Counter()
+    accounts = 0
+    after = ""
+    while uids := app.views.due_accounts(day, after, CHUNK):
+        after = uids[-1]
+        for names in _bill_chunk(app, [UUID(u) for u in uids], day, now):
+            accounts += 1
+            counts.update(names)
+        app.refresh_views()
+        if progress is not None:
+            progress(len(uids))
+    return {"through": day.isoformat(), "accounts": accounts, "events": sum(counts.values()),
+            "by_event": dict(sorted(counts.items()))}
+
+
+def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
+    try:
+        return _decide(app, uids, day, now)
+    except IntegrityError:
+        results = []
+        for uid in uids:
+            for _ in range(5):
+                try:
+                    results += _decide(app, [uid], day, now)
+                    break
+                except IntegrityError:
+                    app._forget_uuid(uid)
+        return results
+
+
+def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
+    ctx = Context(app.catalog, app.gateway, now, None, app._load)
+    done: list[list[str]] = []
+    accounts = []
+    for uid in uids:
+        acct = app._load_uuid(uid)
+        if acct is None:
+            continue
+        before = len(acct.pending_events)
+        catch_up(ctx, acct, cycles.start_of(day))
+        if len(acct.pending_events) > before:
+            accounts.append(acct)
+            done.append([type(e).__name__ for e in acct.pending_events])
+    if accounts:
+        try:
+            app.save(*accounts)
+        except BaseException:
+            app._forget(accounts)
+            raise
+    return done

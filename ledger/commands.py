@@ -1,0 +1,412 @@
+"""Command models: one frozen, strict pydantic model per command (INTERFACE.md).
+
+`parse_command` turns raw JSON (text or a decoded object) into a model, or raises
+LedgerError with `validation_error` naming every bad field, or `pan_not_allowed`
+when any string holds what looks like a full card number (R-2.2). Error messages
+never echo input values, so nothing a caller sent can leak through them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from ledger.errors import LedgerError
+from ledger.integrity import canonical_json
+
+UTC = timezone.utc
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+MAX_AMOUNT = Decimal("1000000000.00")
+MAX_QUANTITY = 1_000_000
+MAX_JSON_BYTES = 1_000_000
+MAX_NESTING = 8
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, strict=True)]
+
+
+def _to_money(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("must be a decimal string such as \"14.99\"")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a decimal string such as \"14.99\"") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("has more than 2 decimal places")
+    if amount <= 0:
+        raise ValueError("must be positive")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"must be at most {MAX_AMOUNT}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _to_instant(value: Any) -> datetime:
+    """ISO 8601 date or datetime; a bare date means 00:00 UTC, a naive time is UTC."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("must be an ISO 8601 date or datetime string")
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date or datetime") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+Money = Annotated[Decimal, BeforeValidator(_to_money)]
+Instant = Annotated[datetime, BeforeValidator(_to_instant)]
+Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
+Reason = Annotated[str, Field(min_length=1, max_length=200, strict=True)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    command_id: Id | None = None
+    account_id: Id
+    actor: Id | None = None
+    at: Instant | None = None
+
+    @property
+    def acting(self) -> str:
+        return self.actor or self.account_id
+
+
+class OpenAccount(Command):
+    type: Literal["open_account"]
+    kind: Literal["freelancer", "member", "agency", "company", "enterprise"]
+    owner_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _owner_where_needed(self) -> OpenAccount:
+        if self.kind in ("agency", "company") and self.owner_id is None:
+            raise ValueError("owner_id is required for an agency or a company")
+        if self.kind in ("freelancer", "member") and self.owner_id is not None:
+            raise ValueError("owner_id is only for agency, company and enterprise accounts")
+        return self
+
+
+CARD_BRANDS = (
+    "visa", "mastercard", "american_express", "amex", "discover",
+    "diners_club", "diners_club_international",
+)
+
+
+class AddBillingMethod(Command):
+    type: Literal["add_billing_method"]
+    method_id: Id
+    method: Literal["card", "paypal"]
+    brand: Literal[CARD_BRANDS] | None = None  # type: ignore[valid-type]
+    last4: Annotated[str, Field(pattern=r"^[0-9]{4}$", strict=True)] | None = None
+    exp_month: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
+    exp_year: Annotated[StrictInt, Field(ge=2000, le=2100)] | None = None
+    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,128}$", strict=True)] | None = None
+    prepaid: StrictBool = False
+    email: Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}$", strict=True)] | None = None
+    verified: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_the_method(self) -> AddBillingMethod:
+        card = {"brand": self.brand, "last4": self.last4, "exp_month": self.exp_month,
+                "exp_year": self.exp_year, "token": self.token}
+        paypal = {"email": self.email, "verified": self.verified}
+        mine, other = (card, paypal) if self.method == "card" else (paypal, card)
+        missing = [k for k, v in mine.items() if v is None]
+        foreign = [k for k, v in other.items() if v is not None]
+        if missing:
+            raise ValueError(f"a {self.method} needs {', '.join(missing)}")
+        if foreign or (self.method == "paypal" and self.prepaid):
+            raise ValueError(f"a {self.method} does not take {', '.join(foreign) or 'prepaid'}")
+        return self
+
+
+class MethodCommand(Command):
+    method_id: Id
+
+
+class MakePrimaryMethod(MethodCommand):
+    type: Literal["make_primary_method"]
+
+
+class RemoveBillingMethod(MethodCommand):
+    type: Literal["remove_billing_method"]
+
+
+class SuspendBillingMethod(MethodCommand):
+    type: Literal["suspend_billing_method"]
+
+
+class ReinstateBillingMethod(MethodCommand):
+    type: Literal["reinstate_billing_method"]
+
+
+class UpgradePlan(Command):
+    type: Literal["upgrade_plan"]
+    promo_code: Id | None = None
+
+
+class DowngradePlan(Command):
+    type: Literal["downgrade_plan"]
+
+
+class RedeemPromoCode(Command):
+    type: Literal["redeem_promo_code"]
+    code: Id
+
+
+class SuspendAccount(Command):
+    type: Literal["suspend_account"]
+    reason: Reason | None = None
+
+
+class ReinstateAccount(Command):
+    type: Literal["reinstate_account"]
+    reason: Reason | None = None
+
+
+class RecordPendingEarnings(Command):
+    type: Literal["record_pending_earnings"]
+    reference: Id
+    amount: Money
+
+
+class ReleaseEarnings(Command):
+    type: Literal["release_earnings"]
+    reference: Id
+
+
+class CreditEarnings(Command):
+    type: Literal["credit_earnings"]
+    amount: Money
+    reference: Id | None = None
+
+
+class WithdrawEarnings(Command):
+    type: Literal["withdraw_earnings"]
+    amount: Money
+
+
+class PurchaseConnects(Command):
+    type: Literal["purchase_connects"]
+    quantity: Quantity
+
+
+class SubmitProposal(Command):
+    type: Literal["submit_proposal"]
+    proposal_id: Id
+    job_id: Id
+    connects: Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+    invited: StrictBool = False
+
+
+class WithdrawProposal(Command):
+    type: Literal["withdraw_proposal"]
+    proposal_id: Id
+
+
+class CancelJob(Command):
+    type: Literal["cancel_job"]
+    job_id: Id
+    reason: Literal["cancelled_without_hire", "removed_by_marketplace"]
+
+
+class OpenContract(Command):
+    type: Literal["open_contract"]
+    contract_id: Id
+    hourly: StrictBool = False
+    role: Literal["freelancer", "client"] = "freelancer"
+
+
+class CloseContract(Command):
+    type: Literal["close_contract"]
+    contract_id: Id
+
+
+class PostJob(Command):
+    type: Literal["post_job"]
+    job_id: Id
+
+
+class CloseJob(Command):
+    type: Literal["close_job"]
+    job_id: Id
+
+
+class RecordInvoice(Command):
+    type: Literal["record_invoice"]
+    invoice_id: Id
+    amount: Money
+
+
+class PayInvoice(Command):
+    type: Literal["pay_invoice"]
+    invoice_id: Id
+
+
+class AddTeamMember(Command):
+    type: Literal["add_team_member"]
+    member_id: Id
+    role: Literal["admin", "manager", "member"]
+
+
+class RemoveTeamMember(Command):
+    type: Literal["remove_team_member"]
+    member_id: Id
+
+
+class LeaveTeam(Command):
+    type: Literal["leave_team"]
+    team_id: Id
+
+
+class CloseAccount(Command):
+    type: Literal["close_account"]
+
+
+COMMAND_MODELS: tuple[type[Command], ...] = (
+    OpenAccount, AddBillingMethod, MakePrimaryMethod, RemoveBillingMethod,
+    SuspendBillingMethod, ReinstateBillingMethod, UpgradePlan, DowngradePlan,
+    RedeemPromoCode, SuspendAccount, ReinstateAccount, RecordPendingEarnings,
+    ReleaseEarnings, CreditEarnings, WithdrawEarnings, PurchaseConnects, SubmitProposal,
+    WithdrawProposal, CancelJob, OpenContract, CloseContract, PostJob, CloseJob,
+    RecordInvoice, PayInvoice, AddTeamMember, RemoveTeamMember, LeaveTeam, CloseAccount,
+)
+MODEL_OF_TYPE: dict[str, type[Command]] = {
+    m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in COMMAND_MODELS
+}
+_ANY_COMMAND: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
+
+# 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check.
+_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def contains_pan(text: str) -> bool:
+    for match in _PAN_CANDIDATE.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+            return True
+    return False
+
+
+def _strings_in(value: Any, depth: int = 0) -> list[str]:
+    if depth > MAX_NESTING:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_strings_in(v, depth + 1)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings_in(v, depth + 1)]
+    return []
+
+
+def _validation_error(problems: list[str], raw: Any = None) -> LedgerError:
+    return LedgerError("validation_error", "; ".join(problems), rule="R-6.1")
+
+
+def _bad_fields(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(command)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a field of this command"
+        elif err["type"] == "missing":
+            msg = "is required"
+        problems.append(f"{loc}: {msg}")
+    return problems
+
+
+def decode_json(text: str) -> Any:
+    if len(text) > MAX_JSON_BYTES:
+        raise _validation_error([f"(command): longer than {MAX_JSON_BYTES} characters"])
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=_bounded_int)
+    except (ValueError, RecursionError):
+        raise _validation_error(["(command): not valid JSON"]) from None
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 30:
+        raise ValueError("number too large")
+    return int(text)
+
+
+def _nesting(value: Any, depth: int = 0) -> int:
+    if depth > MAX_NESTING:
+        return depth
+    if isinstance(value, dict):
+        return max((_nesting(v, depth + 1) for v in value.values()), default=depth + 1)
+    if isinstance(value, list):
+        return max((_nesting(v, depth + 1) for v in value), default=depth + 1)
+    return depth
+
+
+def parse_command(raw: Any) -> Command:
+    """Raw JSON text, dict or model -> a validated command (or a LedgerError)."""
+    if isinstance(raw, Command):
+        return raw
+    data = decode_json(raw) if isinstance(raw, str | bytes) else raw
+    if isinstance(data, bytes):
+        data = decode_json(data.decode("utf-8", "replace"))
+    if not isinstance(data, dict):
+        raise _validation_error(["(command): must be a JSON object"])
+    if _nesting(data) > 2:
+        raise _validation_error(["(command): fields must be plain values, not nested objects"])
+    if any(contains_pan(s) for s in _strings_in(data)):
+        raise LedgerError(
+            "pan_not_allowed",
+            "a full card number was sent; send only the gateway token, brand and last 4 digits",
+            rule="R-2.2",
+        )
+    kind = data.get("type")
+    model = MODEL_OF_TYPE.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(MODEL_OF_TYPE))
+        problems = [f"type: must be one of {known}"]
+        if not isinstance(data.get("account_id"), str):
+            problems.append("account_id: is required")
+        raise _validation_error(problems)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(_bad_fields(exc)) from None
+
+
+def fingerprint(command: Command) -> str:
+    """What the command asks for, without its id: the same id must mean the same content."""
+    body = command.model_dump(exclude={"command_id"}, exclude_none=True)
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()

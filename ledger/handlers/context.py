@@ -1,0 +1,73 @@
+"""What a command handler works with: the catalog, the gateway, the clock's stamp,
+and the accounts the command touches (saved together, in one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.account import Account
+from ledger.errors import LedgerError
+from ledger.payments import Gateway
+from ledger.policy import Catalog, PolicyVersion
+
+Loader = Callable[[str], Account | None]
+
+
+@dataclass
+class Context:
+    catalog: Catalog
+    gateway: Gateway
+    recorded_at: datetime  # the ledger clock's now: every event's recorded timestamp
+    command_id: str | None
+    loader: Loader
+    touched: dict[str, Account] = field(default_factory=dict)
+    scheduled: bool = False  # True while recording scheduled facts (R-8.2)
+
+    def emit(self, acct: Account, event_class: type[Account.Event], at: datetime,
+             **fields: Any) -> None:
+        acct.trigger_event(
+            event_class,
+            timestamp=self.recorded_at,
+            at=at,
+            command_id=None if self.scheduled else self.command_id,
+            prev_hash=acct.state.last_hash,
+            **fields,
+        )
+        self.touched.setdefault(acct.state.view.account_id, acct)
+
+    def version_on(self, at: datetime) -> PolicyVersion:
+        return self.catalog.version_on(at.date())
+
+    def load(self, account_id: str) -> Account | None:
+        if account_id in self.touched:
+            return self.touched[account_id]
+        return self.loader(account_id)
+
+    def require_other(self, account_id: str, at: datetime, role: str) -> Account:
+        """Another account this command writes to: it must exist, be open, and be
+        caught up to `at` without back-dating its own stream (R-8.2)."""
+        from ledger.schedule import catch_up  # the schedule needs handlers' context
+
+        acct = self.load(account_id)
+        if acct is None:
+            raise LedgerError("unknown_account", f"{role} {account_id} does not exist",
+                              rule="R-1.1")
+        if acct.state.view.status == "closed":
+            raise LedgerError("account_closed", f"{role} {account_id} is closed", rule="R-1.3")
+        last = acct.state.last_at
+        if last is not None and at < last:
+            raise LedgerError(
+                "backdated",
+                f"{role} {account_id} already has events up to {last.isoformat()}",
+                rule="R-8.2",
+            )
+        self.touched.setdefault(account_id, acct)
+        catch_up(self, acct, at)
+        return acct
+
+
+def refuse(code: str, message: str, rule: str | None = None) -> LedgerError:
+    return LedgerError(code, message, rule=rule)

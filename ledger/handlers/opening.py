@@ -1,0 +1,81 @@
+"""Opening accounts (R-1.1, R-4.4, R-7.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger import cycles
+from ledger.account import Account, account_uuid
+from ledger.commands import OpenAccount
+from ledger.errors import LedgerError
+from ledger.handlers.context import Context
+from ledger.schedule import expiry_date
+from ledger.state import CONNECTS_KINDS, PERSON_KINDS
+
+
+def open_account(ctx: Context, cmd: OpenAccount, at: datetime) -> Account:
+    version = ctx.version_on(at)
+    owner = _check_owner(ctx, cmd, at)
+    day = at.date()
+    plan_fields: dict[str, object] = dict(
+        plan=None, policy_version=None, billing_day=None, cycle_start=None,
+        next_billing_date=None)
+    if cmd.kind in CONNECTS_KINDS:
+        billing_day = cycles.billing_day_for(day, version.last_billable_day)
+        plan_fields = dict(plan="basic", policy_version=version.name, billing_day=billing_day,
+                           cycle_start=day,
+                           next_billing_date=cycles.next_billing_date(day, billing_day))
+    acct: Account = Account._create(
+        Account.AccountOpened,
+        id=account_uuid(cmd.account_id),
+        timestamp=ctx.recorded_at,
+        at=at,
+        command_id=ctx.command_id,
+        prev_hash="",
+        account_id=cmd.account_id,
+        kind=cmd.kind,
+        owner_id=cmd.owner_id,
+        **plan_fields,
+    )
+    ctx.touched[cmd.account_id] = acct
+    monthly = version.terms(cmd.kind, "basic").monthly_connects if cmd.kind in CONNECTS_KINDS else 0
+    if monthly:
+        # R-4.4: the first cycle's Connects, on the opening day.
+        ctx.emit(acct, Account.ConnectsRefilled, at, lot_id=1, quantity=monthly,
+                 expires_on=expiry_date(version, day), plan="basic",
+                 policy_version=version.name)
+    if owner is not None:
+        ctx.emit(owner, Account.OwnedAccountOpened, at, owned_id=cmd.account_id, kind=cmd.kind)
+    return acct
+
+
+def _check_owner(ctx: Context, cmd: OpenAccount, at: datetime) -> Account | None:
+    """Agencies and companies are owned by a person, who learns of it on its own stream."""
+    if cmd.actor is not None and cmd.actor not in (cmd.account_id, cmd.owner_id):
+        raise LedgerError("not_authorized",
+                          f"{cmd.actor} may not open {cmd.account_id} for {cmd.owner_id}",
+                          rule="R-1.2")
+    if cmd.kind not in ("agency", "company") or cmd.owner_id is None:
+        return None
+    owner = ctx.load(cmd.owner_id)
+    if owner is None:
+        raise LedgerError("unknown_account", f"owner {cmd.owner_id} does not exist; open it first",
+                          rule="R-1.1")
+    kinds = ("freelancer",) if cmd.kind == "agency" else PERSON_KINDS
+    if owner.state.view.kind not in kinds:
+        raise LedgerError(
+            "not_authorized",
+            f"a {cmd.kind} is owned by a {' or '.join(kinds)}; {cmd.owner_id} is a "
+            f"{owner.state.view.kind}",
+            rule="R-1.1",
+        )
+    if cmd.kind == "agency" and owner.state.owned_agency is not None:
+        agency = ctx.load(owner.state.owned_agency)
+        if agency is not None and agency.state.view.status != "closed":
+            raise LedgerError(
+                "agency_exists",
+                f"{cmd.owner_id} already owns agency {owner.state.owned_agency}; a person "
+                "owns at most one agency",
+                rule="R-7.4",
+            )
+    return ctx.require_other(cmd.owner_id, at, "owner")

@@ -1,0 +1,53 @@
+"""Command ids (R-8.3): an accepted command's id, content fingerprint and result are
+stored as a one-event stream saved in the same transaction as the command's events,
+so idempotency survives restarts and two racing copies of one command conflict in
+the store instead of both applying."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "urn:subscription-ledger:command")
+
+
+def command_uuid(command_id: str) -> UUID:
+    return uuid5(COMMAND_NAMESPACE, command_id)
+
+
+class CommandRecord(Aggregate):
+    TOPIC = "ledger/CommandRecord"
+
+    def __init__(self) -> None:
+        self.fingerprint = ""
+        self.account_id = ""
+        self.events: list[str] = []
+
+    class Event(Aggregate.Event):
+        TOPIC = "ledger/CommandRecord.Event"
+
+    class CommandAccepted(Event, Aggregate.Created):
+        TOPIC = "ledger/CommandAccepted"
+        command_id: str
+        fingerprint: str
+        account_id: str
+        events: list[str]
+        at: datetime
+        prev_hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.fingerprint = self.fingerprint
+            aggregate.account_id = self.account_id
+            aggregate.events = list(self.events)
+
+
+def new_record(command_id: str, fingerprint: str, account_id: str, events: list[str],
+               at: datetime, recorded_at: datetime) -> CommandRecord:
+    record: CommandRecord = CommandRecord._create(
+        CommandRecord.CommandAccepted, id=command_uuid(command_id), timestamp=recorded_at,
+        command_id=command_id, fingerprint=fingerprint, account_id=account_id,
+        events=events, at=at, prev_hash="")
+    return record

@@ -1,0 +1,86 @@
+"""What the ledger answers: command results and the account view (INTERFACE.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_serializer
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    rule: str
+    message: str
+    blockers: list[str] | None = None
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    command_id: str | None
+    account_id: str | None
+    ok: bool
+    duplicate: bool = False
+    events: list[str] = []
+    error: ErrorInfo | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: `error` only on rejections, `blockers` only with closure_blocked."""
+        data = self.model_dump(mode="json")
+        if data["error"] is None:
+            del data["error"]
+        elif data["error"]["blockers"] is None:
+            del data["error"]["blockers"]
+        return data
+
+
+class Earnings(BaseModel):
+    pending: Decimal
+    available: Decimal
+
+    @field_serializer("pending", "available")
+    def _two_places(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+
+class MethodView(BaseModel):
+    method_id: str
+    method: str
+    brand: str | None
+    last4: str | None
+    primary: bool
+    suspended: bool
+
+
+class AccountView(BaseModel):
+    account_id: str
+    kind: str
+    status: str
+    plan: str | None
+    downgrade_pending: bool
+    policy_version: str | None
+    billing_day: int | None
+    cycle_start: date | None
+    next_billing_date: date | None
+    connects: int
+    connects_expiring_30d: int
+    earnings: Earnings
+    billing_methods: list[MethodView]
+    as_of: datetime
+    known_at: datetime | None
+    version: int
+    billing_due: date | None = None
+
+    @field_serializer("as_of", "known_at")
+    def _zulu(self, value: datetime | None) -> str | None:
+        return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if data["billing_due"] is None:
+            del data["billing_due"]
+        return data

@@ -1,0 +1,79 @@
+"""Store URLs -> eventsourcing environments (INTERFACE.md, "Stores")."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+from uuid import uuid4
+
+DEFAULT_STORE = "sqlite:///ledger.db"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    url: str
+    kind: str  # memory | sqlite | postgresql
+    env: dict[str, str]
+
+    @property
+    def redacted(self) -> str:
+        """The URL without a password, for messages."""
+        parts = urlsplit(self.url)
+        if parts.password:
+            return self.url.replace(f":{parts.password}@", ":***@")
+        return self.url
+
+
+class StoreError(ValueError):
+    """A store URL that cannot be used."""
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get("LEDGER_STORE") or DEFAULT_STORE
+
+
+def parse_store_url(url: str | None) -> StoreSpec:
+    url = resolve_url(url)
+    if url.startswith("memory:"):
+        # An in-process SQLite database, so the same SQL views serve it as the file store.
+        # `memory:` is private to one Ledger; `memory:NAME` is shared within the process.
+        name = url[len("memory:"):].strip("/") or f"private-{uuid4().hex}"
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", name):
+            raise StoreError(f"memory store names are letters, digits, _ . -: {name!r}")
+        return StoreSpec(url, "memory", {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": f"file:ledger-{name}?mode=memory&cache=shared",
+        })
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise StoreError("sqlite:/// needs a file path, as in sqlite:///ledger.db")
+        return StoreSpec(url, "sqlite", {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+        })
+    if url.startswith(("postgresql://", "postgres://")):
+        return StoreSpec(url, "postgresql", _postgres_env(url))
+    raise StoreError(
+        f"unknown store URL {url!r}: use sqlite:///PATH, postgresql://USER@HOST:PORT/DB "
+        "or memory:")
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    """URL parts first, then the usual PG* variables, then local defaults."""
+    parts = urlsplit(url)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or os.environ.get("PGDATABASE", "postgres"),
+        "POSTGRES_HOST": parts.hostname or os.environ.get("PGHOST", "127.0.0.1"),
+        "POSTGRES_PORT": str(parts.port or os.environ.get("PGPORT", "5432")),
+        "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
+        "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "3",
+        "POSTGRES_MAX_OVERFLOW": "3",
+    }
+    return env

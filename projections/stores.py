@@ -1,0 +1,18 @@
+"""The view recorder for the ledger's store (same database as the events)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from projections.views import SQLiteViewRecorder, ViewRecorderMixin
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+
+def make_view_recorder(app: Ledger) -> ViewRecorderMixin:
+    if app.store.kind == "postgresql":
+        from projections.postgres_views import PostgresViewRecorder
+
+        return app.factory.tracking_recorder(PostgresViewRecorder)  # type: ignore[no-any-return]
+    return app.factory.tracking_recorder(SQLiteViewRecorder)  # type: ignore[no-any-return]
