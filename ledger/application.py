@@ -7,24 +7,24 @@ transaction (with the command record) -> views -> queries.
 
 from __future__ import annotations
 
+import os
 import random
 import re
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from ledger.account import Account, account_uuid, event_data
-from ledger.clock import Clock, FixedClock, make_clock, parse_instant
 from ledger.billing_run import billing_run
-from ledger.commands import ID_PATTERN, Command, fingerprint, parse_command
+from ledger.clock import Clock, FixedClock, make_clock, parse_instant
+from ledger.commands import ID_PATTERN, Command, contains_pan, fingerprint, parse_command
 from ledger.errors import LedgerError, PaymentDeclined
 from ledger.handlers import BLOCKED_WHEN_SUSPENDED, HANDLERS
 from ledger.handlers.authorization import authorize
@@ -35,7 +35,7 @@ from ledger.payments import Gateway, SimulatedGateway
 from ledger.policy import Catalog, load_catalog
 from ledger.results import AccountView, ErrorInfo, Result
 from ledger.schedule import catch_up
-from ledger.stores import StoreSpec, parse_store_url
+from ledger.stores import StoreSpec, parse_store_url, schema_lock
 from ledger.transcodings import register_ledger_transcodings
 from projections.projector import catch_up as project
 from projections.queries import account_view
@@ -56,9 +56,10 @@ class Ledger(Application[UUID]):
         self.gateway = gateway
         self._lock = threading.RLock()
         self._cache: OrderedDict[UUID, Account] = OrderedDict()
-        super().__init__(env=store.env)
-        self.views = make_view_recorder(self)
-        self.views.create_views()
+        with schema_lock(store):
+            super().__init__(env=store.env)
+            self.views = make_view_recorder(self)
+            self.views.create_views()
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock | datetime | str | None = None,
@@ -213,7 +214,7 @@ class Ledger(Application[UUID]):
         acct = self._cache.get(uid)
         if acct is not None:
             for event in self.events.get(uid, gt=acct.version):
-                event.mutate(acct)
+                cast(Account.Event, event).mutate(acct)
             self._cache.move_to_end(uid)
             return acct
         try:
@@ -256,7 +257,7 @@ class Ledger(Application[UUID]):
 
     def history(self, account_id: str) -> list[dict[str, Any]]:
         """Every event of the account: version, name, both times and its data."""
-        events = list(self.events.get(account_uuid(account_id)))
+        events = [cast(Account.Event, e) for e in self.events.get(account_uuid(account_id))]
         if not events:
             raise LedgerError("unknown_account", f"{account_id} does not exist", rule="R-1.1")
         return [{
@@ -288,7 +289,8 @@ def _pending_names(ctx: Context) -> list[str]:
 
 def _raw_field(raw: Any, name: str) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get(name), str) and len(raw[name]) <= 64:
-        return raw[name] if re.match(ID_PATTERN, raw[name]) else None
+        value: str = raw[name]
+        return value if re.match(ID_PATTERN, value) and not contains_pan(value) else None
     return None
 
 

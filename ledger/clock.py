@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from ledger.commands import _to_instant
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Clock(Protocol):

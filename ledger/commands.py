@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -30,7 +30,7 @@ from pydantic import (
 from ledger.errors import LedgerError
 from ledger.integrity import canonical_json
 
-UTC = timezone.utc
+UTC = UTC
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 MAX_AMOUNT = Decimal("1000000000.00")
 MAX_QUANTITY = 1_000_000
@@ -379,9 +379,9 @@ def parse_command(raw: Any) -> Command:
     """Raw JSON text, dict or model -> a validated command (or a LedgerError)."""
     if isinstance(raw, Command):
         return raw
-    data = decode_json(raw) if isinstance(raw, str | bytes) else raw
-    if isinstance(data, bytes):
-        data = decode_json(data.decode("utf-8", "replace"))
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    data = decode_json(raw) if isinstance(raw, str) else raw
     if not isinstance(data, dict):
         raise _validation_error(["(command): must be a JSON object"])
     if _nesting(data) > 2:

@@ -6,11 +6,11 @@ months step by step: end-of-month clamping does not compose.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def billing_day_for(cycle_start: date, last_billable_day: int) -> int:

@@ -87,7 +87,7 @@ class PolicyVersion(_Strict):
     @model_validator(mode="after")
     def _every_kind_has_both_plans(self) -> PolicyVersion:
         for kind in ("freelancer", "agency"):
-            terms = self.plans.get(kind)  # type: ignore[call-overload]
+            terms = self.plans.get(kind)
             if terms is None or set(terms) != {"basic", "plus"}:
                 raise ValueError(f"plans.{kind} needs both 'basic' and 'plus'")
             if kind not in self.bundles:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 from uuid import uuid4
 
 DEFAULT_STORE = "sqlite:///ledger.db"
+SCHEMA_LOCK_KEY = 727_001  # any fixed bigint: one lock for "this ledger's schema"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ def _postgres_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or os.environ.get("PGDATABASE", "postgres"),
+        "POSTGRES_DBNAME": (unquote(parts.path.lstrip("/"))
+                            or os.environ.get("PGDATABASE", "postgres")),
         "POSTGRES_HOST": parts.hostname or os.environ.get("PGHOST", "127.0.0.1"),
         "POSTGRES_PORT": str(parts.port or os.environ.get("PGPORT", "5432")),
         "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
@@ -77,3 +81,26 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "3",
     }
     return env
+
+
+@contextmanager
+def schema_lock(store: StoreSpec) -> Iterator[None]:
+    """Serialise schema creation between processes starting at once on one PostgreSQL
+    database (the library's CREATE TABLE IF NOT EXISTS can fail there with "tuple
+    concurrently updated"). SQLite files are created under SQLite's own lock."""
+    if store.kind != "postgresql":
+        yield
+        return
+    import psycopg
+
+    env = store.env
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Notification, Tracking
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Mapper,
+    Notification,
+    Tracking,
+)
 from eventsourcing.projection import Projection
 
 from ledger.account import Account, digest_of

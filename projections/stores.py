@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from projections.views import SQLiteViewRecorder, ViewRecorderMixin
 
@@ -14,5 +14,5 @@ def make_view_recorder(app: Ledger) -> ViewRecorderMixin:
     if app.store.kind == "postgresql":
         from projections.postgres_views import PostgresViewRecorder
 
-        return app.factory.tracking_recorder(PostgresViewRecorder)  # type: ignore[no-any-return]
-    return app.factory.tracking_recorder(SQLiteViewRecorder)  # type: ignore[no-any-return]
+        return cast(ViewRecorderMixin, app.factory.tracking_recorder(PostgresViewRecorder))
+    return cast(ViewRecorderMixin, app.factory.tracking_recorder(SQLiteViewRecorder))

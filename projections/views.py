@@ -84,6 +84,7 @@ class ViewRecorderMixin(ViewSQL):
     """Queries and batch writes shared by the SQLite and PostgreSQL view recorders."""
 
     application_name = "ledger"
+    tracking_table = "tracking"
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
@@ -106,7 +107,7 @@ class ViewRecorderMixin(ViewSQL):
         self.create_views()
 
     def _reset_tracking(self, c: Any) -> None:
-        c.execute(self.sql("DELETE FROM tracking WHERE application_name = ?"),
+        c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"),
                   (self.application_name,))
 
     # -- reads ---------------------------------------------------------------------
@@ -177,7 +178,7 @@ class ViewRecorderMixin(ViewSQL):
 
     def tracking_position(self) -> int:
         with self._cursor(commit=False) as c:
-            c.execute(self.sql("SELECT MAX(notification_id) FROM tracking"
+            c.execute(self.sql(f"SELECT MAX(notification_id) FROM {self.tracking_table}"
                                " WHERE application_name = ?"), (self.application_name,))
             found = c.fetchone()
             value = _columns(found, 1)[0] if found is not None else None

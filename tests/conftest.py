@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -31,7 +32,8 @@ def _selected_stores() -> list[str]:
 
 def store_url(kind: str, tmp_path: Path) -> str:
     if kind == "memory":
-        return "memory:"
+        # A named in-process store, so make_ledger can open it a second time.
+        return f"memory:test-{uuid4().hex}"
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     url = postgres_url_or_skip()

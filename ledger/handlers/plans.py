@@ -8,8 +8,8 @@ from ledger import cycles
 from ledger.account import Account
 from ledger.commands import (
     DowngradePlan,
-    ReinstateAccount,
     RedeemPromoCode,
+    ReinstateAccount,
     SuspendAccount,
     UpgradePlan,
 )
@@ -18,7 +18,7 @@ from ledger.handlers.context import Context
 from ledger.payments import check_method_can_pay, pay
 from ledger.policy import PromoCode
 from ledger.schedule import discounted, expiry_date
-from ledger.state import View
+from ledger.state import AccountState, PromoBenefit, View
 
 
 def _require_plan(view: View) -> None:
@@ -76,11 +76,8 @@ def upgrade_plan(ctx: Context, acct: Account, cmd: UpgradePlan, at: datetime) ->
                           "pay; add one first", rule="R-3.2")
     version = ctx.version_on(at)
     price = version.terms(view.kind, "plus").price
-    if promo is not None:
-        code, percent = promo.code, promo.percent_off
-        amount = discounted(price, _with_benefit(acct, promo))[0]
-    else:
-        amount, code, percent = discounted(price, acct.state)
+    # A code redeemed with the upgrade pays for the upgrade's own charge first (R-4.8).
+    amount, code, percent = discounted(price, _preview(promo) if promo else acct.state)
     check_method_can_pay(view, amount)
     funding = pay(view, amount, ctx.gateway)
     if not funding.approved:
@@ -110,10 +107,8 @@ def upgrade_plan(ctx: Context, acct: Account, cmd: UpgradePlan, at: datetime) ->
                  policy_version=version.name)
 
 
-def _with_benefit(acct: Account, promo: PromoCode) -> object:
-    """The account's promo state as it will be once `promo` is redeemed (it pays first)."""
-    from ledger.state import AccountState, PromoBenefit
-
+def _preview(promo: PromoCode) -> AccountState:
+    """Promo state holding just `promo`, to price the upgrade it is redeemed with."""
     preview = AccountState()
     preview.promo_benefits = [PromoBenefit(promo.code, promo.percent_off, promo.charges)]
     return preview

@@ -27,8 +27,8 @@ def add_team_member(ctx: Context, acct: Account, cmd: AddTeamMember, at: datetim
         raise LedgerError("duplicate_id",
                           f"{cmd.member_id} is already on the team of {cmd.account_id}",
                           rule="R-6.1")
+    member = _member_account(ctx, cmd.member_id, at)  # may refuse: before any event
     ctx.emit(acct, Account.TeamMemberAdded, at, member_id=cmd.member_id, role=cmd.role)
-    member = _member_account(ctx, cmd.member_id, at)
     if member is not None:
         ctx.emit(member, Account.TeamJoined, at, team_id=cmd.account_id, role=cmd.role)
 
@@ -39,8 +39,8 @@ def remove_team_member(ctx: Context, acct: Account, cmd: RemoveTeamMember,
         raise LedgerError("not_a_team_member",
                           f"{cmd.member_id} is not on the team of {cmd.account_id}",
                           rule="R-7.4")
-    ctx.emit(acct, Account.TeamMemberRemoved, at, member_id=cmd.member_id, reason="removed")
     member = _member_account(ctx, cmd.member_id, at)
+    ctx.emit(acct, Account.TeamMemberRemoved, at, member_id=cmd.member_id, reason="removed")
     if member is not None and cmd.account_id in member.state.teams:
         ctx.emit(member, Account.TeamLeft, at, team_id=cmd.account_id, reason="removed")
 
@@ -50,13 +50,13 @@ def leave_team(ctx: Context, acct: Account, cmd: LeaveTeam, at: datetime) -> Non
     if cmd.team_id not in state.teams:
         raise LedgerError("not_a_team_member",
                           f"{cmd.account_id} is not on the team of {cmd.team_id}", rule="R-7.4")
-    ctx.emit(acct, Account.TeamLeft, at, team_id=cmd.team_id, reason="left")
     team = ctx.load(cmd.team_id)
     if team is not None and team.state.view.status != "closed":
         team = ctx.require_other(cmd.team_id, at, "team")
-        if cmd.account_id in team.state.team:
-            ctx.emit(team, Account.TeamMemberRemoved, at, member_id=cmd.account_id,
-                     reason="left")
+    ctx.emit(acct, Account.TeamLeft, at, team_id=cmd.team_id, reason="left")
+    if team is not None and cmd.account_id in team.state.team and (
+            team.state.view.status != "closed"):
+        ctx.emit(team, Account.TeamMemberRemoved, at, member_id=cmd.account_id, reason="left")
     # an admin or manager with no other standing leaves by leaving the last team.
     if state.view.kind == "member" and not state.teams and not state.owned_companies:
         ctx.emit(acct, Account.AccountClosed, at, reason="left_last_team")

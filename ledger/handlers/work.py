@@ -6,7 +6,14 @@ from datetime import datetime
 
 from ledger import cycles
 from ledger.account import Account
-from ledger.commands import CloseContract, CloseJob, OpenContract, PayInvoice, PostJob, RecordInvoice
+from ledger.commands import (
+    CloseContract,
+    CloseJob,
+    OpenContract,
+    PayInvoice,
+    PostJob,
+    RecordInvoice,
+)
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context
 

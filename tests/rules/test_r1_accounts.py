@@ -79,8 +79,9 @@ def test_an_agency_owned_by_a_freelancer_opens_on_basic_with_connects(
     open_account(ledger, "fl-1")
     # When they open an agency
     result = open_account(ledger, "ag-1", kind="agency", owner_id="fl-1")
-    # Then the agency has its own Basic plan and Connects
-    assert result.events == ["AccountOpened", "ConnectsRefilled"]
+    # Then the agency has its own Basic plan and Connects (other event names may be added)
+    assert "AccountOpened" in result.events
+    assert "ConnectsRefilled" in result.events
     view = ledger.account("ag-1", as_of=DAY)
     assert (view.kind, view.plan, view.connects) == ("agency", "basic", 60)
 
@@ -93,8 +94,10 @@ def test_members_companies_and_enterprises_have_no_plan_and_no_connects(
     extra = {"owner_id": "mb-owner"} if kind == "company" else {}
     # When the account opens
     result = open_account(ledger, "acc-1", kind=kind, **extra)
-    # Then only AccountOpened is recorded and there is no plan or cycle
-    assert result.events == ["AccountOpened"]
+    # Then the account opened without Connects, and there is no plan or cycle
+    assert "AccountOpened" in result.events
+    assert "ConnectsRefilled" not in result.events
+    assert [e["name"] for e in ledger.history("acc-1")] == ["AccountOpened"]
     view = ledger.account("acc-1", as_of=DAY)
     assert view.kind == kind
     assert view.plan is None

@@ -773,3 +773,42 @@ def test_r5_6_a_refund_on_an_agency_job_returns_to_the_agency_pool(ledger: Ledge
            reason="cancelled_without_hire")
     assert connects(ledger, "ag-1", "2016-03-07") == 60
     assert connects(ledger, "fl-1", "2016-03-07") == 57
+
+
+def test_r5_5_a_v2019_refund_lot_survives_the_basic_rollover_and_expires_by_age(
+        ledger: Ledger) -> None:
+    # Given a v2019 Basic freelancer (10) who spent 6 on j-1, refunded on 2019-06-20
+    open_account(ledger, "fl-1", "freelancer", "2019-06-01")
+    propose(ledger, "fl-1", "p-1", "j-1", 6, "2019-06-02")
+    accept(ledger, "cancel_job", "fl-1", "2019-06-20", job_id="j-1",
+           reason="cancelled_without_hire")
+    assert connects(ledger, "fl-1", "2019-06-20") == 10
+    # When billing runs for a year
+    ledger.run_billing(through="2020-06-25")
+    # Then on 07-01 only the refill's 4 expire; the refund lot (6) is kept until
+    # 365 days after its own issue date (2020-06-19, 2020 being a leap year)
+    assert expired_on(ledger, "fl-1", "2019-07-01") == 4
+    assert connects(ledger, "fl-1", "2019-07-01") == 16
+    assert connects(ledger, "fl-1", "2020-06-18") == 16
+    assert expired_on(ledger, "fl-1", "2020-06-19") == 6
+    assert connects(ledger, "fl-1", "2020-06-19") == 10
+
+
+def test_r5_5_a_cancel_reason_outside_the_two_named_is_a_validation_error(
+        ledger: Ledger) -> None:
+    open_account(ledger, "fl-1", "freelancer", "2016-03-05")
+    propose(ledger, "fl-1", "p-1", "j-1", 4, "2016-03-06")
+    r = refuse(ledger, "validation_error", "cancel_job", "fl-1", "2016-03-07", job_id="j-1",
+               reason="client_changed_mind")
+    assert "reason" in r.error.message
+    assert connects(ledger, "fl-1", "2016-03-07") == 56
+
+
+def test_r5_2_a_basic_agency_v2016_loses_unused_refill_connects_at_the_billing_date(
+        ledger: Ledger) -> None:
+    open_account(ledger, "fl-1", "freelancer", "2016-03-05")
+    open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
+    propose(ledger, "ag-1", "p-1", "j-1", 5, "2016-03-06")
+    ledger.run_billing(through="2016-04-05")
+    assert expiries(ledger, "ag-1") == [("2016-04-05", 55)]
+    assert connects(ledger, "ag-1", "2016-04-05") == 60

@@ -504,3 +504,15 @@ def test_r8_5_a_validation_error_names_bad_earnings_fields(ledger: Ledger) -> No
     rejected(r, "validation_error")
     for field in ("reference", "amount", "invited"):
         assert field in r.error.message, f"{field} not named in: {r.error.message}"
+
+
+def test_r8_2_the_billing_run_records_nothing_after_its_through_date(ledger: Ledger) -> None:
+    # Given a v2016 Basic freelancer whose first billing date is 2016-04-05
+    open_account(ledger, "fl-1", "freelancer", "2016-03-05")
+    version = ledger.account("fl-1").version
+    # When billing runs through the day before
+    ledger.run_billing(through="2016-04-04")
+    # Then nothing is recorded, and a command dated 2016-04-04 is still in time
+    assert ledger.account("fl-1").version == version
+    r = accept(ledger, "credit_earnings", "fl-1", "2016-04-04T23:59:59Z", amount="1.00")
+    assert r.events == ["EarningsCredited"]

@@ -1,0 +1,29 @@
+"""The view recorder on PostgreSQL: the same statements, `%s` placeholders, and the
+library's tracking table for this application (`ledger_tracking`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+
+from projections.views import ViewRecorderMixin
+
+
+class PostgresViewRecorder(ViewRecorderMixin, PostgresTrackingRecorder):
+    placeholder = "%s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracking_table = self.tracking_table_name
+
+    @contextmanager
+    def _cursor(self, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _insert_tracking_in(self, c: Any, tracking: Tracking) -> None:
+        self._insert_tracking(c, tracking)
