@@ -10,6 +10,7 @@ decisions need more, into the full `AccountState` (`on_domain`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,10 +35,23 @@ def event_data(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
 
 
+_DIGESTS: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+_DIGESTS_KEPT = 20_000
+
+
 def digest_of(event: Any) -> str:
+    """The event's content hash. The aggregate (on apply) and the projection (on save)
+    ask for the same event objects: remember recent answers by identity."""
+    kept = _DIGESTS.get(id(event))
+    if kept is not None and kept[0] is event:
+        return kept[1]
     fields = dict(vars(event))
     fields["originator_id"] = fields["originator_id"].hex
-    return event_digest(type(event).TOPIC, fields)
+    digest = event_digest(type(event).TOPIC, fields)
+    _DIGESTS[id(event)] = (event, digest)
+    if len(_DIGESTS) > _DIGESTS_KEPT:
+        _DIGESTS.popitem(last=False)
+    return digest
 
 
 class Account(Aggregate):

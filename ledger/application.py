@@ -18,21 +18,20 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Recording
 
 from ledger.account import Account, account_uuid, event_data
 from ledger.billing_run import billing_run
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
 from ledger.commands import ID_PATTERN, Command, contains_pan, fingerprint, parse_command
-from ledger.errors import LedgerError, PaymentDeclined
-from ledger.handlers import BLOCKED_WHEN_SUSPENDED, HANDLERS
-from ledger.handlers.authorization import authorize
+from ledger.deciding import Decision, decide
+from ledger.errors import LedgerError
 from ledger.handlers.context import Context
-from ledger.handlers.opening import open_account
 from ledger.idempotency import CommandRecord, command_uuid, new_record
 from ledger.payments import Gateway, SimulatedGateway
 from ledger.policy import Catalog, load_catalog
+from ledger.recorders import DOMAIN_EVENTS, InlineViews
 from ledger.results import AccountView, ErrorInfo, Result
 from ledger.schedule import catch_up
 from ledger.stores import StoreSpec, parse_store_url, schema_lock
@@ -43,6 +42,10 @@ from projections.stores import make_view_recorder
 
 MAX_ATTEMPTS = 8
 CACHE_SIZE = 50_000
+
+
+class _Entangled(Exception):
+    """A rejected command whose own events are mixed into a batch's pending state."""
 
 
 class Ledger(Application[UUID]):
@@ -56,10 +59,15 @@ class Ledger(Application[UUID]):
         self.gateway = gateway
         self._lock = threading.RLock()
         self._cache: OrderedDict[UUID, Account] = OrderedDict()
+        # The log's last notification id when the cache was last known complete: while
+        # the log ends there, no other writer has appended and cached accounts are current.
+        self._log_head_seen: int | None = None
         with schema_lock(store):
             super().__init__(env=store.env)
             self.views = make_view_recorder(self)
             self.views.create_views()
+        if isinstance(self.recorder, InlineViews):
+            self.recorder.views = self.views
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock | datetime | str | None = None,
@@ -72,6 +80,11 @@ class Ledger(Application[UUID]):
         clock = clock if clock is not None else os.environ.get("LEDGER_CLOCK")
         return cls(store, clock=make_clock(clock), catalog=catalog,
                    gateway=gateway or SimulatedGateway())
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Hand the domain events to the recorder, which folds them into the views.
+        processing_event.saved_kwargs[DOMAIN_EVENTS] = processing_event.events
+        return super()._record(processing_event)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -93,81 +106,161 @@ class Ledger(Application[UUID]):
         with self._lock:
             return self._submit(raw)
 
-    def submit_many(self, raws: Iterable[Any]) -> list[Result]:
-        return [self.submit(raw) for raw in raws]
+    def submit_many(self, raws: Iterable[Any], chunk: int = 1000) -> list[Result]:
+        """The batch path: decide many commands, commit each chunk in one transaction.
 
-    def _submit(self, raw: Any) -> Result:
+        Results are the same as submitting one at a time. A chunk that meets a
+        concurrent writer, or a command whose rejection cannot be separated from the
+        chunk's state, sends that chunk through the one-at-a-time path instead.
+        """
+        results: list[Result] = []
+        batch: list[Any] = []
+        for raw in raws:
+            batch.append(raw)
+            if len(batch) >= chunk:
+                results += self._submit_chunk(batch)
+                batch = []
+        if batch:
+            results += self._submit_chunk(batch)
+        return results
+
+    def _submit_chunk(self, raws: list[Any]) -> list[Result]:
+        with self._lock:
+            try:
+                return self._decide_chunk(raws)
+            except (IntegrityError, _Entangled):
+                self._drop_cache()
+                return [self._submit(raw) for raw in raws]
+
+    def _decide_chunk(self, raws: list[Any]) -> list[Result]:
+        self._sync_cache_with_log()
+        opened: dict[str, Account] = {}
+        touched: dict[UUID, Account] = {}
+        records: list[CommandRecord] = []
+        seen: dict[str, tuple[str, Result]] = {}
+        results: list[Result] = []
+
+        def load(account_id: str) -> Account | None:
+            return opened.get(account_id) or self._load(account_id)
+
+        known = self._known_command_ids(raws)
+        for raw in raws:
+            command, command_id, early = self._prepare(raw, seen, known)
+            if early is not None:
+                results.append(early)
+                continue
+            assert command is not None
+            now = self.clock.now()
+            at = command.at or now
+            ctx = Context(self.catalog, self.gateway, now, command_id, load)
+            decision = decide(ctx, command, at, now)
+            if decision.error is not None and not decision.payment_failed and (
+                    ctx.added_own_events()):
+                raise _Entangled
+            names = [type(e).__name__ for e in ctx.new_events()]
+            for acct in ctx.touched.values():
+                touched[acct.id] = acct
+                opened.setdefault(acct.state.view.account_id, acct)
+            result = self._result(command, command_id, decision, names)
+            if result.ok:
+                records.append(new_record(command_id, fingerprint(command),
+                                          command.account_id, names, at, now))
+                seen[command_id] = (fingerprint(command), result)
+            results.append(result)
+        accounts = [a for a in touched.values() if a.pending_events]
+        try:
+            self._note_saved(self.save(*accounts, *records))
+        except BaseException:
+            self._forget(touched.values())
+            raise
+        self._remember(accounts)
+        return results
+
+    def _known_command_ids(self, raws: list[Any]) -> set[str]:
+        """Which of the command ids sent in a chunk were accepted before: one query."""
+        ids = [raw["command_id"] for raw in raws
+               if isinstance(raw, dict) and isinstance(raw.get("command_id"), str)]
+        found = self.views.existing_streams([command_uuid(i) for i in ids])
+        return {i for i in ids if command_uuid(i) in found}
+
+    def _prepare(self, raw: Any, seen: dict[str, tuple[str, Result]],
+                 known: set[str] | None = None) -> tuple[Command | None, str, Result | None]:
+        """Parse and check idempotency: the command, its id, or an early answer."""
         try:
             command = parse_command(raw)
         except LedgerError as exc:
-            return _rejected(_raw_field(raw, "command_id"), _raw_field(raw, "account_id"), exc)
+            return None, "", _rejected(_raw_field(raw, "command_id"),
+                                       _raw_field(raw, "account_id"), exc)
         command_id = command.command_id or uuid4().hex
+        print_ = fingerprint(command)
+        if command_id in seen:
+            first_print, first = seen[command_id]
+            prior: tuple[str, str, list[str]] | None = (first_print, first.account_id or "",
+                                                        first.events)
+        elif command.command_id is None or (known is not None and command_id not in known):
+            prior = None  # a fresh id, or one the chunk's bulk lookup did not find
+        else:
+            record = self._accepted_command(command_id)
+            prior = (record.fingerprint, record.account_id, record.events) if record else None
+        if prior is None:
+            return command, command_id, None
+        if prior[0] != print_:
+            return command, command_id, _rejected(command_id, command.account_id, LedgerError(
+                "idempotency_conflict",
+                f"command id {command_id} was already used for a different command",
+                rule="R-8.3"))
+        return command, command_id, Result(command_id=command_id, account_id=prior[1],
+                                           ok=True, duplicate=True, events=prior[2])
+
+    def _result(self, command: Command, command_id: str, decision: Decision,
+                names: list[str]) -> Result:
+        if decision.error is None:
+            return Result(command_id=command_id, account_id=command.account_id, ok=True,
+                          events=names)
+        return _rejected(command_id, command.account_id, decision.error, names)
+
+    def _submit(self, raw: Any) -> Result:
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._decide_and_save(command, command_id)
+                return self._decide_and_save(raw)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
-                self._cache.clear()
+                self._drop_cache()
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
-        return _rejected(command_id, command.account_id, LedgerError(
-            "write_conflict",
-            f"{command.account_id} kept changing under concurrent writers; send the command "
-            "again (same command_id)", rule="R-8.3"))
+        return _rejected(_raw_field(raw, "command_id"), _raw_field(raw, "account_id"),
+                         LedgerError("write_conflict",
+                                     "the account kept changing under concurrent writers; "
+                                     "send the command again (same command_id)", rule="R-8.3"))
 
-    def _decide_and_save(self, command: Command, command_id: str) -> Result:
-        prior = self._accepted_command(command_id)
-        print_ = fingerprint(command)
-        if prior is not None:
-            if prior.fingerprint != print_:
-                return _rejected(command_id, command.account_id, LedgerError(
-                    "idempotency_conflict",
-                    f"command id {command_id} was already used for a different command",
-                    rule="R-8.3"))
-            return Result(command_id=command_id, account_id=prior.account_id, ok=True,
-                          duplicate=True, events=prior.events)
+    def _decide_and_save(self, raw: Any) -> Result:
+        command, command_id, early = self._prepare(raw, {})
+        if early is not None:
+            return early
+        assert command is not None
+        self._sync_cache_with_log()
         now = self.clock.now()
         at = command.at or now
         ctx = Context(self.catalog, self.gateway, now, command_id, self._load)
-        checked_time = False
         try:
-            acct = self._load(command.account_id)
-            if command.type == "open_account":
-                if acct is not None:
-                    raise LedgerError("account_exists", f"{command.account_id} already exists",
-                                      rule="R-1.1")
-                self._check_time(None, at, now)
-                checked_time = True
-                open_account(ctx, command, at)  # type: ignore[arg-type]
-            else:
-                acct = _existing(acct, command)
-                authorize(acct.state, command)
-                self._check_time(acct.state.last_at, at, now)
-                checked_time = True
-                ctx.touched[command.account_id] = acct
-                catch_up(ctx, acct, at)
-                if acct.state.view.status == "suspended" and command.type in BLOCKED_WHEN_SUSPENDED:
-                    raise LedgerError("account_suspended",
-                                      f"{command.account_id} is suspended; reinstate it first",
-                                      rule="R-1.3")
-                HANDLERS[command.type](ctx, acct, command, at)
-        except PaymentDeclined as exc:
-            return _rejected(command_id, command.account_id, exc, self._save(ctx, None))
-        except LedgerError as exc:
-            events: list[str] = []
-            if any(a.pending_events for a in ctx.touched.values()):
-                # Drop what was decided; only the scheduled facts stay (R-8.4).
-                self._forget(ctx.touched.values())
-                if checked_time:
-                    events = self._record_scheduled_only(command, at, now)
-            return _rejected(command_id, command.account_id, exc, events)
+            decision = decide(ctx, command, at, now)
         except BaseException:
             self._forget(ctx.touched.values())
             raise
-        events = _pending_names(ctx)
-        record = new_record(command_id, print_, command.account_id, events, at, now)
+        if decision.error is not None and not decision.payment_failed:
+            names: list[str] = []
+            if ctx.new_events():
+                # Drop what was decided; only the scheduled facts stay (R-8.4).
+                self._forget(ctx.touched.values())
+                if decision.time_checked:
+                    names = self._record_scheduled_only(command, at, now)
+            return _rejected(command_id, command.account_id, decision.error, names)
+        names = [type(e).__name__ for e in ctx.new_events()]
+        record = None
+        if decision.error is None:
+            record = new_record(command_id, fingerprint(command), command.account_id, names,
+                                at, now)
         self._save(ctx, record)
-        return Result(command_id=command_id, account_id=command.account_id, ok=True,
-                      events=events)
+        return self._result(command, command_id, decision, names)
 
     def _record_scheduled_only(self, command: Command, at: datetime, now: datetime) -> list[str]:
         """R-8.4: a rejected command records nothing of its own, but the scheduled facts
@@ -176,45 +269,52 @@ class Ledger(Application[UUID]):
         if acct is None:
             return []
         ctx = Context(self.catalog, self.gateway, now, None, self._load)
-        ctx.touched[command.account_id] = acct
+        ctx.touch(acct)
         catch_up(ctx, acct, at)
         return self._save(ctx, None)
 
     def _save(self, ctx: Context, record: CommandRecord | None) -> list[str]:
-        names = _pending_names(ctx)
+        names = [type(e).__name__ for e in ctx.new_events()]
         accounts = list(ctx.touched.values())
         if names or record is not None:
             try:
-                self.save(*accounts, *([record] if record is not None else []))
+                self._note_saved(
+                    self.save(*accounts, *([record] if record is not None else [])))
             except BaseException:
                 self._forget(accounts)
                 raise
             self._remember(accounts)
-            self.refresh_views()
         return names
-
-    def _check_time(self, last_at: datetime | None, at: datetime, now: datetime) -> None:
-        if last_at is not None and at < last_at:
-            raise LedgerError(
-                "backdated",
-                f"the command is dated {at.isoformat()}, before the account's latest event "
-                f"({last_at.isoformat()}); record a correction dated now instead", rule="R-8.2")
-        if at > now:
-            raise LedgerError("future_dated",
-                              f"the command is dated {at.isoformat()}, after the ledger's clock "
-                              f"({now.isoformat()})", rule="R-8.2")
-        self.catalog.version_on(at.date())
 
     # -- loading -------------------------------------------------------------------
 
     def _load(self, account_id: str) -> Account | None:
         return self._load_uuid(account_uuid(account_id))
 
+    def _drop_cache(self) -> None:
+        self._cache.clear()
+        self._log_head_seen = None
+
+    def _sync_cache_with_log(self) -> None:
+        """Keep the cache only while the log still ends where we last saw it: then no
+        other writer has appended and every cached account is current. Otherwise start
+        afresh (a concurrent write slipping in after this check is caught by the store's
+        optimistic concurrency control when we save)."""
+        head = self.recorder.max_notification_id() or 0
+        if head != self._log_head_seen:
+            self._drop_cache()
+            self._log_head_seen = head
+
+    def _note_saved(self, recordings: list[Recording[UUID]]) -> None:
+        ids = [r.notification.id for r in recordings if r.notification.id is not None]
+        if ids and self._log_head_seen is not None and min(ids) == self._log_head_seen + 1:
+            self._log_head_seen = max(ids)
+        elif ids:
+            self._log_head_seen = None  # someone else wrote in between: resync next time
+
     def _load_uuid(self, uid: UUID) -> Account | None:
         acct = self._cache.get(uid)
         if acct is not None:
-            for event in self.events.get(uid, gt=acct.version):
-                cast(Account.Event, event).mutate(acct)
             self._cache.move_to_end(uid)
             return acct
         try:
@@ -272,19 +372,6 @@ class Ledger(Application[UUID]):
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock:
             return billing_run(self, parse_instant(through), progress)
-
-
-def _existing(acct: Account | None, command: Command) -> Account:
-    if acct is None:
-        raise LedgerError("unknown_account",
-                          f"{command.account_id} does not exist; open it first", rule="R-1.1")
-    if acct.state.view.status == "closed":
-        raise LedgerError("account_closed", f"{command.account_id} is closed", rule="R-1.3")
-    return acct
-
-
-def _pending_names(ctx: Context) -> list[str]:
-    return [type(e).__name__ for acct in ctx.touched.values() for e in acct.pending_events]
 
 
 def _raw_field(raw: Any, name: str) -> str | None:

@@ -62,11 +62,12 @@ def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[
                     results += _decide(app, [uid], day, now)
                     break
                 except IntegrityError:
-                    app._forget_uuid(uid)
+                    app._drop_cache()
         return results
 
 
 def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
+    app._sync_cache_with_log()
     ctx = Context(app.catalog, app.gateway, now, None, app._load)
     done: list[list[str]] = []
     accounts = []
@@ -81,7 +82,7 @@ def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list
             done.append([type(e).__name__ for e in acct.pending_events])
     if accounts:
         try:
-            app.save(*accounts)
+            app._note_saved(app.save(*accounts))
         except BaseException:
             app._forget(accounts)
             raise

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from uuid import uuid4
 
 DEFAULT_STORE = "sqlite:///ledger.db"
+SQLITE_RECORDER = "ledger.recorders:LedgerSQLiteRecorder"
 SCHEMA_LOCK_KEY = 727_001  # any fixed bigint: one lock for "this ledger's schema"
 
 
@@ -47,6 +48,7 @@ def parse_store_url(url: str | None) -> StoreSpec:
             raise StoreError(f"memory store names are letters, digits, _ . -: {name!r}")
         return StoreSpec(url, "memory", {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
             "SQLITE_DBNAME": f"file:ledger-{name}?mode=memory&cache=shared",
         })
     if url.startswith("sqlite:///"):
@@ -55,6 +57,7 @@ def parse_store_url(url: str | None) -> StoreSpec:
             raise StoreError("sqlite:/// needs a file path, as in sqlite:///ledger.db")
         return StoreSpec(url, "sqlite", {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "10",
         })
@@ -70,6 +73,7 @@ def _postgres_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder",
         "POSTGRES_DBNAME": (unquote(parts.path.lstrip("/"))
                             or os.environ.get("PGDATABASE", "postgres")),
         "POSTGRES_HOST": parts.hostname or os.environ.get("PGHOST", "127.0.0.1"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -16,9 +17,14 @@ from projections.views import ViewRecorderMixin
 class PostgresViewRecorder(ViewRecorderMixin, PostgresTrackingRecorder):
     placeholder = "%s"
 
+    events_table = "ledger_events"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tracking_table = self.tracking_table_name
+
+    def stream_key(self, uid: UUID) -> Any:
+        return uid
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:

@@ -1,9 +1,11 @@
 """The projection that keeps every view, and its pull loop.
 
 `AccountViewsProjection` is an eventsourcing `Projection`: `process_event` applies one
-event with its tracking record. The pull loop (`catch_up`) reads pages of
-notifications after the view's tracking position and applies each page in one
-transaction, which works on every store (SQLite has no subscriptions).
+event with its tracking record. Pages of events are applied in one transaction with
+their tracking record either inline, inside the transaction that stores the events
+(ledger.recorders), or by the pull loop (`catch_up`), which reads pages of
+notifications after the views' tracking position: that works on every store (SQLite
+has no subscriptions), resumes where it stopped, and rebuilds dropped views.
 """
 
 from __future__ import annotations
@@ -25,16 +27,11 @@ from ledger.account import Account, digest_of
 from ledger.integrity import chain
 from ledger.state import View
 from projections.codec import view_to_json
-from projections.views import (
-    CHECKPOINT_EVERY,
-    HistoryRow,
-    Row,
-    ViewRecorderMixin,
-    instant_key,
-)
+from projections.views import CHECKPOINT_EVERY, HistoryRow, Row, ViewRecorderMixin, instant_key
 
 PAGE = 500
 Progress = Callable[[int], None]
+Page = Sequence[tuple[int, Any]]  # (notification id, domain event)
 
 
 def fold_event(row: Row | None, event: Account.Event) -> Row:
@@ -53,40 +50,39 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
     topics = ()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """One event, one transaction (the runner's path); the pull loop batches instead."""
-        apply_page(self.view, [(tracking.notification_id, domain_event)], tracking)
+        """One event, one transaction (a runner's path); the ledger batches instead."""
+        with self.view._cursor(commit=True) as c:
+            apply_page_in(self.view, c, [(tracking.notification_id, domain_event)], tracking)
 
 
-def apply_page(views: ViewRecorderMixin, page: Sequence[tuple[int, Any]],
-               tracking: Tracking) -> None:
-    touched: dict[UUID, Row] = {}
+def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracking) -> None:
+    """Fold a page of events into the views and the log chain, with its tracking record."""
+    account_ids = sorted({e.originator_id for _, e in page if isinstance(e, Account.Event)},
+                         key=str)
+    touched: dict[UUID, Row] = views.rows_for_in(c, account_ids)
     history: list[HistoryRow] = []
-    previous_id = page[0][0] - 1
-    head = _chain_at(views, previous_id)
     checkpoints: list[tuple[int, str]] = []
-    account_ids = {e.originator_id for _, e in page if isinstance(e, Account.Event)}
-    touched.update(views.rows_for(sorted(account_ids, key=str)))
+    head = views.chain_at_in(c, page[0][0] - 1)
     for notification_id, event in page:
         head = chain(head, digest_of(event))
         if notification_id % CHECKPOINT_EVERY == 0:
             checkpoints.append((notification_id, head))
-        if not isinstance(event, Account.Event):
-            continue
-        uid = event.originator_id
-        row = fold_event(touched.get(uid), event)
-        touched[uid] = row
-        history.append(HistoryRow(uid, row.version, row.at_max, row.recorded_max,
-                                  view_to_json(row.view)))
-    last_id = page[-1][0]
-    if last_id % CHECKPOINT_EVERY:
-        checkpoints.append((last_id, head))
-    views.write_batch(touched, history, checkpoints, tracking)
+        if isinstance(event, Account.Event):
+            row = fold_event(touched.get(event.originator_id), event)
+            touched[event.originator_id] = row
+            history.append(HistoryRow(event.originator_id, row.version, row.at_max,
+                                      row.recorded_max, view_to_json(row.view)))
+    if page[-1][0] % CHECKPOINT_EVERY:
+        checkpoints.append((page[-1][0], head))
+    views.write_batch_in(c, touched, history, checkpoints, tracking)
 
 
-def _chain_at(views: ViewRecorderMixin, notification_id: int) -> str:
-    if notification_id <= 0:
-        return ""
-    return views.log_checkpoints_at(notification_id)
+def apply_inline(views: ViewRecorderMixin, c: Any, page: Page) -> None:
+    """Apply events inside the transaction that stores them, when the views are exactly
+    up to the notification before them; otherwise leave them to the pull loop."""
+    if views.tracking_position_in(c) != page[0][0] - 1:
+        return
+    apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]))
 
 
 def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Mapper[UUID],
@@ -105,10 +101,10 @@ def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Ma
             return applied
         page = [(n.id, mapper.to_domain_event(n)) for n in notifications]
         try:
-            apply_page(views, page, Tracking(views.application_name, page[-1][0]))
+            with views._cursor(commit=True) as c:
+                apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]))
         except IntegrityError:
             continue
         applied += len(page)
         if progress is not None:
             progress(len(page))
-

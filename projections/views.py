@@ -164,42 +164,66 @@ class ViewRecorderMixin(ViewSQL):
             c.execute("SELECT account_id FROM ledger_view_accounts ORDER BY account_id")
             return [str(_columns(r, 1)[0]) for r in c.fetchall()]
 
+    events_table = "stored_events"
+
+    def existing_streams(self, uids: Sequence[UUID]) -> set[UUID]:
+        """Which of these stream ids have events (bulk lookup, in slices)."""
+        found: set[UUID] = set()
+        with self._cursor(commit=False) as c:
+            for start in range(0, len(uids), 500):
+                part = uids[start:start + 500]
+                marks = ", ".join("?" for _ in part)
+                c.execute(self.sql(f"SELECT DISTINCT originator_id FROM {self.events_table}"
+                                   f" WHERE originator_id IN ({marks})"),
+                          [self.stream_key(u) for u in part])
+                found.update(UUID(str(_columns(r, 1)[0])) for r in c.fetchall())
+        return found
+
+    def stream_key(self, uid: UUID) -> Any:
+        return uid.hex
+
     def log_checkpoints(self) -> dict[int, str]:
         with self._cursor(commit=False) as c:
             c.execute("SELECT notification_id, chain FROM ledger_log_chain")
             return {int(_columns(r, 2)[0]): str(_columns(r, 2)[1]) for r in c.fetchall()}
 
-    def log_checkpoints_at(self, notification_id: int) -> str:
-        with self._cursor(commit=False) as c:
-            c.execute(self.sql("SELECT chain FROM ledger_log_chain WHERE notification_id = ?"),
-                      (notification_id,))
-            found = c.fetchone()
-            return str(_columns(found, 1)[0]) if found is not None else ""
+    def chain_at_in(self, c: Any, notification_id: int) -> str:
+        """The log chain up to a notification id ("" before the first)."""
+        if notification_id <= 0:
+            return ""
+        c.execute(self.sql("SELECT chain FROM ledger_log_chain WHERE notification_id = ?"),
+                  (notification_id,))
+        found = c.fetchone()
+        return str(_columns(found, 1)[0]) if found is not None else ""
 
     def tracking_position(self) -> int:
         with self._cursor(commit=False) as c:
-            c.execute(self.sql(f"SELECT MAX(notification_id) FROM {self.tracking_table}"
-                               " WHERE application_name = ?"), (self.application_name,))
-            found = c.fetchone()
-            value = _columns(found, 1)[0] if found is not None else None
-            return int(value or 0)
+            return self.tracking_position_in(c)
+
+    def tracking_position_in(self, c: Any) -> int:
+        c.execute(self.sql(f"SELECT MAX(notification_id) FROM {self.tracking_table}"
+                           " WHERE application_name = ?"), (self.application_name,))
+        found = c.fetchone()
+        value = _columns(found, 1)[0] if found is not None else None
+        return int(value or 0)
 
     # -- writes --------------------------------------------------------------------
 
-    def write_batch(self, touched: dict[UUID, Row], history: Sequence[HistoryRow],
-                    chain_rows: Sequence[tuple[int, str]], tracking: Tracking) -> None:
-        with self._cursor(commit=True) as c:
+    def write_batch_in(self, c: Any, touched: dict[UUID, Row], history: Sequence[HistoryRow],
+                       chain_rows: Sequence[tuple[int, str]], tracking: Tracking) -> None:
+        if history:
             c.executemany(self.sql(
                 "INSERT INTO ledger_view_history (account_uuid, version, at_max, recorded_max,"
                 " state) VALUES (?, ?, ?, ?, ?)"),
                 [(h.account_uuid.hex, h.version, h.at_max, h.recorded_max, h.state)
                  for h in history])
+        if touched:
             c.executemany(self.sql(self.upsert_account_sql), [
                 (uid.hex, row.view.account_id, row.version, row.at_max, row.recorded_max,
                  _due(row.view), view_to_json(row.view)) for uid, row in touched.items()])
-            if chain_rows:
-                c.executemany(self.sql(self.insert_chain_sql), list(chain_rows))
-            self._insert_tracking_in(c, tracking)
+        if chain_rows:
+            c.executemany(self.sql(self.insert_chain_sql), list(chain_rows))
+        self._insert_tracking_in(c, tracking)
 
     upsert_account_sql = (
         "INSERT INTO ledger_view_accounts (account_uuid, account_id, version, at_max,"
@@ -211,13 +235,12 @@ class ViewRecorderMixin(ViewSQL):
         "INSERT INTO ledger_log_chain (notification_id, chain) VALUES (?, ?)"
         " ON CONFLICT (notification_id) DO NOTHING")
 
-    def rows_for(self, uids: Sequence[UUID]) -> dict[UUID, Row]:
+    def rows_for_in(self, c: Any, uids: Sequence[UUID]) -> dict[UUID, Row]:
         found: dict[UUID, Row] = {}
-        with self._cursor(commit=False) as c:
-            for uid in uids:
-                row = self._current_in(c, uid)
-                if row is not None:
-                    found[uid] = row
+        for uid in uids:
+            row = self._current_in(c, uid)
+            if row is not None:
+                found[uid] = row
         return found
 
 

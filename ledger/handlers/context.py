@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ledger.account import Account
 from ledger.errors import LedgerError
@@ -25,9 +25,28 @@ class Context:
     loader: Loader
     touched: dict[str, Account] = field(default_factory=dict)
     scheduled: bool = False  # True while recording scheduled facts (R-8.2)
+    # Pending events each touched account already had (earlier commands of a batch).
+    marks: dict[str, int] = field(default_factory=dict)
+
+    def touch(self, acct: Account, mark: int | None = None) -> Account:
+        account_id = acct.state.view.account_id
+        if account_id not in self.touched:
+            self.touched[account_id] = acct
+            self.marks[account_id] = len(acct.pending_events) if mark is None else mark
+        return acct
+
+    def new_events(self) -> list[Account.Event]:
+        """The events this decision added, account by account in the order touched."""
+        return [cast(Account.Event, e) for account_id, acct in self.touched.items()
+                for e in acct.pending_events[self.marks[account_id]:]]
+
+    def added_own_events(self) -> bool:
+        """True when the command itself (not the scheduled facts) recorded something."""
+        return any(e.command_id is not None for e in self.new_events())
 
     def emit(self, acct: Account, event_class: type[Account.Event], at: datetime,
              **fields: Any) -> None:
+        self.touch(acct)  # before the event, so that it counts as this decision's
         acct.trigger_event(
             event_class,
             timestamp=self.recorded_at,
@@ -36,7 +55,6 @@ class Context:
             prev_hash=acct.state.last_hash,
             **fields,
         )
-        self.touched.setdefault(acct.state.view.account_id, acct)
 
     def version_on(self, at: datetime) -> PolicyVersion:
         return self.catalog.version_on(at.date())
@@ -64,7 +82,7 @@ class Context:
                 f"{role} {account_id} already has events up to {last.isoformat()}",
                 rule="R-8.2",
             )
-        self.touched.setdefault(account_id, acct)
+        self.touch(acct)
         catch_up(self, acct, at)
         return acct
 

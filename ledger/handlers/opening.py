@@ -37,7 +37,7 @@ def open_account(ctx: Context, cmd: OpenAccount, at: datetime) -> Account:
         owner_id=cmd.owner_id,
         **plan_fields,
     )
-    ctx.touched[cmd.account_id] = acct
+    ctx.touch(acct, mark=0)
     monthly = version.terms(cmd.kind, "basic").monthly_connects if cmd.kind in CONNECTS_KINDS else 0
     if monthly:
         # the first cycle's Connects, on the opening day.

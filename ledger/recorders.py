@@ -1,0 +1,53 @@
+"""Application recorders that apply the views in the same transaction as the events.
+
+The application passes the domain events it saves through `save(**kwargs)` down to
+the recorder (eventsourcing forwards save kwargs to `insert_events`). Once the store
+has assigned their notification ids, the views fold them inside the same transaction,
+with the tracking record: one commit per command instead of two, and a view can never
+lag its events. When the views are not exactly at the position before these events
+(dropped for a rebuild, or created later), the inline path stands aside and the
+projection's pull loop catches up from the notification log instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+if TYPE_CHECKING:
+    from projections.views import ViewRecorderMixin
+
+DOMAIN_EVENTS = "ledger_domain_events"
+
+
+class InlineViews:
+    views: ViewRecorderMixin | None = None
+
+    def apply_views_inline(self, cursor: Any, ids: Sequence[int] | None,
+                           kwargs: dict[str, Any]) -> None:
+        from projections.projector import apply_inline
+
+        events = kwargs.get(DOMAIN_EVENTS)
+        if self.views is None or not events or not ids or len(ids) != len(events):
+            return
+        apply_inline(self.views, cursor, list(zip(ids, events, strict=True)))
+
+
+class LedgerSQLiteRecorder(InlineViews, SQLiteApplicationRecorder):
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        self.apply_views_inline(c, ids, kwargs)
+        return ids
+
+
+class LedgerPostgresRecorder(InlineViews, PostgresApplicationRecorder):
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self.apply_views_inline(curs, ids, kwargs)
+        return ids
