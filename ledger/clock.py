@@ -32,10 +32,12 @@ class FixedClock:
         return self._now
 
 
-def parse_instant(when: datetime | str) -> datetime:
+def parse_instant(when: datetime | date | str) -> datetime:
     """ISO date or datetime (a bare date is 00:00 UTC) -> aware UTC datetime."""
     if isinstance(when, datetime):
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if isinstance(when, date):
+        return datetime.combine(when, time(0), tzinfo=UTC)
     try:
         return _to_instant(when)
     except ValueError:
