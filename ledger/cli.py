@@ -70,10 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ledger: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the store or the machine failed: say which, never a traceback
-        from ledger.store_errors import describe_store_failure
+    except Exception as exc:  # one line, never a traceback
+        from ledger.store_errors import describe_store_failure, is_store_failure
 
-        print(f"ledger: {describe_store_failure(exc, args.store)}", file=sys.stderr)
+        if is_store_failure(exc):
+            print(f"ledger: {describe_store_failure(exc, args.store)}", file=sys.stderr)
+        else:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            print(f"ledger: internal error, please report it: {type(exc).__name__}: {first}",
+                  file=sys.stderr)
         return EXIT_USAGE
 
 

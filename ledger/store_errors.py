@@ -7,6 +7,17 @@ import sqlite3
 from ledger.stores import resolve_url
 
 
+STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """Failures of the store or the machine, as opposed to bugs in the ledger."""
+    import psycopg
+    from eventsourcing.persistence import PersistenceError
+
+    return isinstance(exc, (*STORE_ERRORS, PersistenceError, psycopg.Error))
+
+
 def describe_store_failure(exc: BaseException, url: str | None) -> str:
     where = resolve_url(url)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
