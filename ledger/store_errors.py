@@ -6,7 +6,6 @@ import sqlite3
 
 from ledger.stores import resolve_url
 
-
 STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
 
