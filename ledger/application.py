@@ -143,9 +143,10 @@ class Ledger(Application[UUID]):
         def load(account_id: str) -> Account | None:
             return opened.get(account_id) or self._load(account_id)
 
-        known = self._known_command_ids(raws)
-        for raw in raws:
-            command, command_id, early = self._prepare(raw, seen, known)
+        parsed = [_parse(raw) for raw in raws]
+        known = self._known_command_ids([c for c in parsed if isinstance(c, Command)])
+        for item in parsed:
+            command, command_id, early = self._prepare(item, seen, known)
             if early is not None:
                 results.append(early)
                 continue
@@ -176,21 +177,18 @@ class Ledger(Application[UUID]):
         self._remember(accounts)
         return results
 
-    def _known_command_ids(self, raws: list[Any]) -> set[str]:
+    def _known_command_ids(self, commands: list[Command]) -> set[str]:
         """Which of the command ids sent in a chunk were accepted before: one query."""
-        ids = [raw["command_id"] for raw in raws
-               if isinstance(raw, dict) and isinstance(raw.get("command_id"), str)]
+        ids = [c.command_id for c in commands if c.command_id is not None]
         found = self.views.existing_streams([command_uuid(i) for i in ids])
         return {i for i in ids if command_uuid(i) in found}
 
-    def _prepare(self, raw: Any, seen: dict[str, tuple[str, Result]],
+    def _prepare(self, parsed: Command | Result, seen: dict[str, tuple[str, Result]],
                  known: set[str] | None = None) -> tuple[Command | None, str, Result | None]:
-        """Parse and check idempotency: the command, its id, or an early answer."""
-        try:
-            command = parse_command(raw)
-        except LedgerError as exc:
-            return None, "", _rejected(_raw_field(raw, "command_id"),
-                                       _raw_field(raw, "account_id"), exc)
+        """Check idempotency: the command, its id, or an early answer."""
+        if isinstance(parsed, Result):
+            return None, "", parsed
+        command = parsed
         command_id = command.command_id or uuid4().hex
         print_ = fingerprint(command)
         if command_id in seen:
@@ -233,7 +231,7 @@ class Ledger(Application[UUID]):
                                      "send the command again (same command_id)", rule="R-8.3"))
 
     def _decide_and_save(self, raw: Any) -> Result:
-        command, command_id, early = self._prepare(raw, {})
+        command, command_id, early = self._prepare(_parse(raw), {})
         if early is not None:
             return early
         assert command is not None
@@ -372,6 +370,14 @@ class Ledger(Application[UUID]):
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock:
             return billing_run(self, parse_instant(through), progress)
+
+
+def _parse(raw: Any) -> Command | Result:
+    """The command, or the validation rejection of what was sent."""
+    try:
+        return parse_command(raw)
+    except LedgerError as exc:
+        return _rejected(_raw_field(raw, "command_id"), _raw_field(raw, "account_id"), exc)
 
 
 def _raw_field(raw: Any, name: str) -> str | None:

@@ -437,8 +437,6 @@ def _with_v2030(price: str = "19.99") -> dict[str, Any]:
 
 def test_adding_a_newer_version_does_not_change_recorded_history(
         store: str, ledger: Ledger, make_ledger: Any) -> None:
-    if store.startswith("memory"):
-        pytest.skip("a memory: store is not shared between two Ledger instances")
     # Given an account with an upgrade and a renewal under v2016
     open_account(ledger, "fl-1", "2016-03-05")
     add_card(ledger, "fl-1", "2016-03-05")
