@@ -71,7 +71,7 @@ class Account(Aggregate):
             self.on_view(state.view)
             self.on_domain(state)
             state.last_at = self.at
-            state.last_hash = digest_of(self)
+            state.last_event = self  # hashed only when the next event needs prev_hash
 
         def on_view(self, v: View) -> None:
             """Fold into the read-side view; most events change something here."""

@@ -316,7 +316,7 @@ class Ledger(Application[UUID]):
             self._cache.move_to_end(uid)
             return acct
         try:
-            acct = self.repository.get(uid)
+            acct = self.repository.get(uid, projector_func=_replay)
         except AggregateNotFoundError:
             return None
         self._remember([acct])
@@ -370,6 +370,14 @@ class Ledger(Application[UUID]):
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock:
             return billing_run(self, parse_instant(through), progress)
+
+
+def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's projector without its runtime-Protocol isinstance check, which
+    costs more than the replay itself (EVENTSOURCING-NOTES.md)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _parse(raw: Any) -> Command | Result:

@@ -82,7 +82,7 @@ class PromoBenefit:
 class AccountState:
     view: View = field(default_factory=View)
     last_at: datetime | None = None
-    last_hash: str = ""
+    last_event: object | None = None  # the latest event; its digest chains the next one
     proposals: dict[str, Proposal] = field(default_factory=dict)
     cancelled_jobs: set[str] = field(default_factory=set)
     posted_jobs: dict[str, bool] = field(default_factory=dict)  # job_id -> open

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from ledger.account import Account
+from ledger.account import Account, digest_of
 from ledger.errors import LedgerError
 from ledger.payments import Gateway
 from ledger.policy import Catalog, PolicyVersion
@@ -52,7 +52,7 @@ class Context:
             timestamp=self.recorded_at,
             at=at,
             command_id=None if self.scheduled else self.command_id,
-            prev_hash=acct.state.last_hash,
+            prev_hash=last_hash(acct),
             **fields,
         )
 
@@ -87,5 +87,8 @@ class Context:
         return acct
 
 
-def refuse(code: str, message: str, rule: str | None = None) -> LedgerError:
-    return LedgerError(code, message, rule=rule)
+def last_hash(acct: Account) -> str:
+    """The digest of the account's latest event ("" before any): the next one's prev_hash."""
+    last = acct.state.last_event
+    return digest_of(last) if last is not None else ""
+

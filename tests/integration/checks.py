@@ -1,0 +1,168 @@
+"""Whole-store checks shared by the concurrency and fault tests.
+
+They read the event log itself (the library's notification log), not the views, so
+they hold whatever the ledger's own code believes:
+
+* every stream's versions are 1..n with no gap (no partial write, no lost event);
+* every accepted command has exactly one command record, saved in the same
+  transaction right after the account events it lists, and those events carry its
+  command_id (so a command's events appear once, all together, or not at all);
+* no account event names a command_id that has no record (nothing half-recorded);
+* the views equal a rebuild from the log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from ledger import Ledger
+from ledger.account import Account
+from ledger.idempotency import CommandRecord
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOCK = "2031-01-01T00:00:00Z"
+EVERYTHING = 10**7
+
+
+def decoded_log(led: Ledger) -> list[tuple[int, Any]]:
+    """(notification id, domain event) for the whole log, in notification order."""
+    notes = led.recorder.select_notifications(0, EVERYTHING)
+    return [(n.id, led.mapper.to_domain_event(n)) for n in notes]
+
+
+def check_log(led: Ledger) -> dict[str, list[str]]:
+    """Assert the invariants above; return {command_id: its recorded event names}."""
+    log = decoded_log(led)
+    versions: dict[Any, list[int]] = defaultdict(list)
+    for _, event in log:
+        versions[event.originator_id].append(event.originator_version)
+    for stream, seen in versions.items():
+        assert sorted(seen) == list(range(1, len(seen) + 1)), (
+            f"stream {stream} has versions {sorted(seen)}: a gap or a duplicate")
+
+    recorded: dict[str, list[str]] = {}
+    claimed: set[int] = set()
+    for index, (_, event) in enumerate(log):
+        if not isinstance(event, CommandRecord.CommandAccepted):
+            continue
+        cid = event.command_id
+        assert cid not in recorded, f"command {cid} has two records"
+        names = list(event.events)
+        block = log[index - len(names):index]
+        assert len(block) == len(names), f"command {cid}: record without its events"
+        got = [type(e).__name__ for _, e in block]
+        assert got == names, f"command {cid}: record lists {names}, the log has {got} before it"
+        for position, (_, e) in enumerate(block):
+            assert isinstance(e, Account.Event), f"command {cid}: {e!r} in its block"
+            assert e.command_id in (None, cid), (
+                f"command {cid}: event {type(e).__name__} says command {e.command_id}")
+            claimed.add(index - len(names) + position)
+        recorded[cid] = names
+    for index, (_, event) in enumerate(log):
+        if isinstance(event, Account.Event) and event.command_id is not None:
+            assert index in claimed, (
+                f"{type(event).__name__} of command {event.command_id} is outside any "
+                "accepted command's transaction (half-recorded or recorded twice)")
+            assert event.command_id in recorded
+    return recorded
+
+
+def command_events(led: Ledger, account_id: str) -> dict[str, list[str]]:
+    """{command_id: names of this account's events tagged with it}, from `history`."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for entry in led.history(account_id):
+        cid = entry["data"].get("command_id")
+        if cid is not None:
+            found[cid].append(entry["name"])
+    return dict(found)
+
+
+def running_balances_never_negative(led: Ledger, account_id: str) -> None:
+    """Connects and both earnings parts, event by event, never go below zero (R-5.1, R-6.1)."""
+    connects = 0
+    pending = available = Decimal("0")
+    for entry in led.history(account_id):
+        name, data = entry["name"], entry["data"]
+        if name in ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased",
+                    "ConnectsRefunded"):
+            connects += data["quantity"]
+        elif name in ("ConnectsSpent", "ConnectsExpired"):
+            connects -= data["quantity"]
+        if name == "EarningsPending":
+            pending += data["amount"]
+        elif name == "EarningsReleased":
+            pending -= data["amount"]
+            available += data["amount"]
+        elif name == "EarningsCredited":
+            available += data["amount"]
+        elif name == "EarningsWithdrawn":
+            available -= data["amount"]
+        elif name in ("ConnectsPurchased", "MembershipCharged") and (
+                data.get("source") == "earnings"):
+            available -= data["amount"]
+        assert connects >= 0, f"{account_id}: Connects went to {connects} at v{entry['version']}"
+        assert pending >= 0 and available >= 0, (
+            f"{account_id}: earnings went to {pending}/{available} at v{entry['version']}")
+
+
+def views_of(led: Ledger, account_ids: Iterable[str],
+             points: Sequence[str] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for aid in account_ids:
+        out[aid] = led.account(aid).to_json()
+        for point in points:
+            try:
+                out[f"{aid}@{point}"] = led.account(aid, as_of=point).to_json()
+            except Exception as exc:  # did not exist yet: compare the error code
+                out[f"{aid}@{point}"] = getattr(exc, "code", repr(exc))
+    return out
+
+
+def assert_views_equal_rebuild(led: Ledger, account_ids: Iterable[str],
+                               points: Sequence[str] = ()) -> dict[str, Any]:
+    ids = sorted(account_ids)
+    before = views_of(led, ids, points)
+    led.views.drop_views()
+    led.refresh_views()
+    after = views_of(led, ids, points)
+    assert before == after, "the views differ from a rebuild from the log"
+    return after
+
+
+def replay_audit_available() -> bool:
+    try:
+        return find_spec("replay_tools.cli") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def ledger_replay_audit(url: str) -> subprocess.CompletedProcess[str] | None:
+    """`ledger-replay --store URL audit` as a subprocess, when replay_tools has it yet."""
+    if not replay_audit_available():
+        return None
+    script = Path(sys.executable).with_name("ledger-replay")
+    argv = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from replay_tools.cli import main; sys.exit(main())"]
+    return subprocess.run([*argv, "--store", url, "audit"], capture_output=True, text=True,
+                          timeout=120, env=child_env(), cwd=ROOT)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LEDGER_") or k.startswith("LEDGER_TEST")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def pg_ctlcluster() -> str | None:
+    return shutil.which("pg_ctlcluster")

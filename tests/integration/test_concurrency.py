@@ -1,0 +1,364 @@
+"""Several processes writing the same accounts at once (R-8.3, R-5.1, R-6.1, R-8.2).
+
+Each worker is a `spawn` process with its own `Ledger.open(url, clock=...)`; a barrier
+makes them start together. Runs on a SQLite file and on PostgreSQL (skipped with a
+reason when no server answers; a failure under CI=true).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger import Ledger
+from tests.integration.checks import (
+    CLOCK,
+    assert_views_equal_rebuild,
+    check_log,
+    command_events,
+    running_balances_never_negative,
+)
+from tests.integration.workers import concurrent as workers
+from tests.stores import postgres_url, postgres_url_or_skip, reset_postgres
+
+pytestmark = pytest.mark.slow
+
+AT = "2030-12-20T12:00:00Z"
+# Rejections a racing command may legitimately get; anything else fails the test.
+RACE_CODES = {"insufficient_earnings", "insufficient_connects", "billing_method_required",
+              "write_conflict"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    pg = postgres_url_or_skip()
+    reset_postgres(pg)
+    return pg
+
+
+@pytest.fixture
+def opened(url: str) -> Iterator[Callable[[], Ledger]]:
+    ledgers: list[Ledger] = []
+
+    def _open() -> Ledger:
+        led = Ledger.open(url, clock=CLOCK)
+        ledgers.append(led)
+        return led
+
+    yield _open
+    for led in ledgers:
+        led.close()
+
+
+def run_workers(target: Callable[..., None], url: str, payloads: list[Any],
+                timeout: float = 150) -> list[dict[str, Any]]:
+    """Start one spawn process per payload, all released by one barrier."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(len(payloads))
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(url, n, payload, barrier, queue), daemon=True)
+             for n, payload in enumerate(payloads)]
+    for p in procs:
+        p.start()
+    try:
+        reports = [queue.get(timeout=timeout) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    crashes = [r["crash"] for r in reports if "crash" in r]
+    assert not crashes, "a worker crashed:\n" + "\n".join(crashes)
+    exceptions = [r for rep in reports for r in rep.get("results", []) if "exception" in r]
+    assert not exceptions, f"submit raised instead of answering: {exceptions[:3]}"
+    return sorted(reports, key=lambda r: r["worker"])
+
+
+def accept(led: Ledger, command: dict[str, Any]) -> Any:
+    result = led.submit(command)
+    assert result.ok, (command, result.error)
+    return result
+
+
+def card(account_id: str, method_id: str, token: str, at: str) -> dict[str, Any]:
+    return {"type": "add_billing_method", "account_id": account_id, "method_id": method_id,
+            "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
+            "exp_year": 2033, "token": token, "at": at}
+
+
+# --------------------------------------------------------------------------- (a)
+
+
+def mixed_commands(worker: int, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(1000 + worker)
+    out = []
+    for i in range(n):
+        cid = f"a-{worker}-{i}"
+        base = {"command_id": cid, "account_id": "fl-1", "at": AT}
+        kind = rng.choice(["credit", "withdraw", "withdraw", "purchase", "proposal",
+                           "proposal"])
+        if kind == "credit":
+            out.append({**base, "type": "credit_earnings", "amount": "2.00"})
+        elif kind == "withdraw":
+            out.append({**base, "type": "withdraw_earnings", "amount": "3.00"})
+        elif kind == "purchase":
+            out.append({**base, "type": "purchase_connects", "quantity": 10})
+        else:
+            out.append({**base, "type": "submit_proposal", "proposal_id": f"p-{cid}",
+                        "job_id": f"j-{cid}", "connects": 2})
+    return out
+
+
+def test_racing_writers_on_one_account_lose_nothing_and_never_double_spend(
+        url: str, opened: Callable[[], Ledger]) -> None:
+    # Given a Basic freelancer (10 Connects under v2019) with 20.00 available
+    led = opened()
+    accept(led, {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+                 "at": "2030-12-15", "command_id": "setup-1"})
+    accept(led, {"type": "credit_earnings", "account_id": "fl-1", "amount": "20.00",
+                 "at": "2030-12-15", "command_id": "setup-2"})
+    batches = [mixed_commands(w, 30) for w in range(4)]
+    sent = {c["command_id"]: c for batch in batches for c in batch}
+
+    # When 4 processes submit credits, withdrawals, purchases and proposals at once
+    reports = run_workers(workers.submit_all, url, batches)
+
+    # Then every accepted command is counted once, and only once
+    results = [r for rep in reports for r in rep["results"]]
+    assert len(results) == len(sent)
+    codes = Counter(r["error"]["code"] for r in results if not r["ok"])
+    assert set(codes) <= RACE_CODES, codes
+    accepted = [r for r in results if r["ok"]]
+    assert all(not r["duplicate"] for r in accepted)
+    assert len(accepted) >= len(sent) // 4, f"too few accepted: {codes}"
+    by_type = Counter(sent[r["command_id"]]["type"] for r in accepted)
+    paid_from_earnings = sum(1 for r in accepted if sent[r["command_id"]]["type"] ==
+                             "purchase_connects")
+    led = opened()
+    view = led.account("fl-1")
+    expected_available = (Decimal("20.00") + 2 * by_type["credit_earnings"]
+                          - 3 * by_type["withdraw_earnings"]
+                          - Decimal("1.50") * paid_from_earnings)
+    expected_connects = 10 + 10 * by_type["purchase_connects"] - 2 * by_type["submit_proposal"]
+    assert view.earnings.available == expected_available, (by_type, codes)
+    assert view.connects == expected_connects, (by_type, codes)
+    assert view.connects >= 0
+
+    # And the history holds each accepted command's events exactly once, rejected ones never
+    tagged = command_events(led, "fl-1")
+    for r in results:
+        if r["ok"]:
+            assert tagged.get(r["command_id"]) == r["events"], r
+        else:
+            assert r["command_id"] not in tagged, r
+    assert set(tagged) == {r["command_id"] for r in accepted} | {"setup-1", "setup-2"}
+    running_balances_never_negative(led, "fl-1")
+    recorded = check_log(led)
+    assert set(recorded) == set(tagged)
+    assert_views_equal_rebuild(led, ["fl-1"])
+
+
+# --------------------------------------------------------------------------- (b)
+
+
+def same_commands() -> list[dict[str, Any]]:
+    commands: list[dict[str, Any]] = [
+        {"type": "credit_earnings", "command_id": f"s-credit-{i}", "account_id": "fl-1",
+         "amount": f"1.{i:02d}", "at": AT} for i in range(1, 11)]
+    commands += [{"type": "submit_proposal", "command_id": f"s-prop-{i}", "account_id": "fl-1",
+                  "proposal_id": f"p-{i}", "job_id": f"j-{i}", "connects": 1, "at": AT}
+                 for i in range(4)]
+    commands.append({"type": "open_account", "command_id": "s-agency", "account_id": "ag-1",
+                     "kind": "agency", "owner_id": "fl-1", "at": AT})
+    commands.append({**card("fl-1", "m-1", "tok_ok_1", AT), "command_id": "s-card"})
+    return commands
+
+
+def test_the_same_command_sent_by_several_processes_at_once_is_applied_once(
+        url: str, opened: Callable[[], Ledger]) -> None:
+    # Given a Basic freelancer with 10 Connects
+    led = opened()
+    accept(led, {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+                 "at": "2030-12-15", "command_id": "setup-1"})
+    commands = same_commands()
+    batches = []
+    for w in range(4):
+        batch = list(commands)
+        random.Random(w).shuffle(batch)
+        batches.append(batch)
+
+    # When 4 processes send the same commands (same ids, same content) at once
+    reports = run_workers(workers.submit_all, url, batches)
+
+    # Then each command id has one first answer; every other answer is a duplicate of it
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for rep in reports:
+        for r in rep["results"]:
+            by_id.setdefault(r["command_id"], []).append(r)
+    led = opened()
+    recorded = check_log(led)
+    for command in commands:
+        cid = command["command_id"]
+        answers = by_id[cid]
+        assert len(answers) == 4
+        firsts = [r for r in answers if r["ok"] and not r["duplicate"]]
+        assert len(firsts) == 1, answers
+        for r in answers:
+            if r is firsts[0]:
+                continue
+            assert (r["ok"] and r["duplicate"]) or r["error"]["code"] == "write_conflict", r
+            if r["ok"]:
+                assert r["events"] == firsts[0]["events"], (firsts[0], r)
+        assert recorded[cid] == firsts[0]["events"], cid
+    view = led.account("fl-1")
+    assert view.earnings.available == sum(Decimal(f"1.{i:02d}") for i in range(1, 11))
+    assert view.connects == 10 - 4
+    assert len(view.billing_methods) == 1
+    assert led.account("ag-1").kind == "agency"
+    tagged = command_events(led, "fl-1")
+    assert tagged["s-prop-0"] == ["ProposalSubmitted", "ConnectsSpent"]
+    assert tagged["s-agency"] == ["OwnedAccountOpened"]
+    running_balances_never_negative(led, "fl-1")
+    assert_views_equal_rebuild(led, ["fl-1", "ag-1"])
+
+
+# --------------------------------------------------------------------------- (c)
+
+BILLING_DAY = "2030-12-05"
+
+
+def test_two_billing_runs_at_once_record_each_renewal_exactly_once(
+        url: str, opened: Callable[[], Ledger]) -> None:
+    # Given 50 accounts due on 5 December: 40 Basic, 8 Plus paying by card, 2 Plus whose
+    # primary card now declines (R-4.5: they fall back to Basic)
+    led = opened()
+    plus, declining = [f"fl-{i:02d}" for i in range(40, 48)], [f"fl-{i:02d}" for i in
+                                                               range(48, 50)]
+    accounts = [f"fl-{i:02d}" for i in range(50)]
+    for aid in accounts:
+        accept(led, {"type": "open_account", "account_id": aid, "kind": "freelancer",
+                     "at": "2030-11-05"})
+    for aid in plus + declining:
+        accept(led, card(aid, "m-1", f"tok_ok_{aid}", "2030-11-05"))
+        accept(led, {"type": "upgrade_plan", "account_id": aid, "at": "2030-11-05"})
+    for aid in declining:
+        accept(led, card(aid, "m-2", f"tok_decline_{aid}", "2030-11-05"))
+        accept(led, {"type": "make_primary_method", "account_id": aid, "method_id": "m-2",
+                     "at": "2030-11-05"})
+    led.close()
+
+    # When two processes run the billing through 5 December at the same moment
+    reports = run_workers(workers.bill, url, [BILLING_DAY, BILLING_DAY])
+
+    # Then every account's billing date is recorded once, by one of them
+    by_event = Counter[str]()
+    for rep in reports:
+        by_event.update(rep["report"]["by_event"])
+    assert sum(rep["report"]["accounts"] for rep in reports) == 50, reports
+    assert by_event["CycleRenewed"] == 48 and by_event["PlanDowngraded"] == 2, by_event
+    led = opened()
+    for aid in accounts:
+        facts = Counter(e["name"] for e in led.history(aid)
+                        if str(e["data"].get("billing_date")) == BILLING_DAY
+                        or (e["name"] == "ConnectsRefilled" and str(e["at"])[:10] ==
+                            BILLING_DAY))
+        if aid in declining:
+            assert facts == {"PaymentFailed": 1, "PlanDowngraded": 1,
+                             "ConnectsRefilled": 1}, (aid, facts)
+        elif aid in plus:
+            assert facts == {"MembershipCharged": 1, "CycleRenewed": 1,
+                             "ConnectsRefilled": 1}, (aid, facts)
+        else:
+            assert facts == {"CycleRenewed": 1, "ConnectsRefilled": 1}, (aid, facts)
+        assert led.account(aid).next_billing_date.isoformat() == "2031-01-05"
+    check_log(led)
+    assert_views_equal_rebuild(led, accounts[::7] + declining)
+
+
+# --------------------------------------------------------------------------- (d)
+
+
+def _scratch_databases(n: int) -> list[str]:
+    """Fresh empty PostgreSQL databases beside the test one (dropped afterwards)."""
+    import psycopg
+
+    base = postgres_url_or_skip()
+    root = base.rsplit("/", 1)[0]
+    names = [f"ledger_race_{i}" for i in range(n)]
+    with psycopg.connect(base, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
+    return [f"{root}/{name}" for name in names]
+
+
+def _drop_databases(urls: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url(), autocommit=True) as conn:
+        for u in urls:
+            conn.execute(f"DROP DATABASE IF EXISTS {u.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_processes_starting_at_once_on_an_empty_store_all_open(
+        kind: str, tmp_path: Path) -> None:
+    # Given several empty stores, one per round: a new SQLite file, or a PostgreSQL
+    # database without tables
+    rounds = 8 if kind == "sqlite" else 5
+    if kind == "sqlite":
+        urls = [f"sqlite:///{tmp_path / f'race-{i}.db'}" for i in range(rounds)]
+    else:
+        try:
+            urls = _scratch_databases(rounds)
+        except Exception as exc:  # no right to create databases: one round on the test db
+            if "permission" not in str(exc).lower():
+                raise
+            urls = [postgres_url_or_skip()]
+            reset_postgres(urls[0])
+    try:
+        # When, round after round, 4 processes open the same empty store at one moment
+        commands = [{"type": "open_account", "account_id": f"fl-{w}", "kind": "freelancer",
+                     "at": "2030-12-15"} for w in range(4)]
+        ctx = mp.get_context("spawn")
+        barrier, queue = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=workers.open_then_submit,
+                             args=(urls, w, commands[w], barrier, queue), daemon=True)
+                 for w in range(4)]
+        for p in procs:
+            p.start()
+        try:
+            reports = [queue.get(timeout=150) for _ in procs]
+        finally:
+            for p in procs:
+                p.join(timeout=30)
+                if p.is_alive():
+                    p.kill()
+        assert not [r for r in reports if "crash" in r], reports
+
+        # Then every one of them opened the store and recorded its command, every round
+        failures = [f"round {n}, worker {rep['worker']}: {out.get('crash') or out}"
+                    for rep in reports for n, out in enumerate(rep["outcomes"])
+                    if "crash" in out or not out["ok"]]
+        for n, u in enumerate(urls):
+            led = Ledger.open(u, clock=CLOCK)
+            try:
+                for rep in reports:
+                    if rep["outcomes"][n].get("ok"):
+                        assert led.account(f"fl-{rep['worker']}").kind == "freelancer"
+            finally:
+                led.close()
+        assert not failures, ("opening an empty store from several processes at once "
+                              "failed:\n" + "\n".join(failures))
+    finally:
+        if kind == "postgres" and len(urls) > 1:
+            _drop_databases(urls)
