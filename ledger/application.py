@@ -316,7 +316,7 @@ class Ledger(Application[UUID]):
             self._cache.move_to_end(uid)
             return acct
         try:
-            acct = self.repository.get(uid, projector_func=_replay)
+            acct = cast(Account, self.repository.get(uid, projector_func=_replay))
         except AggregateNotFoundError:
             return None
         self._remember([acct])

@@ -60,11 +60,12 @@ def open_then_submit(urls: list[str], worker: int, command: dict[str, Any], barr
         return
     outcomes: list[Any] = []
     for url in urls:
-        barrier.wait(timeout=120)
+        barrier.wait(timeout=120)  # the parent has emptied the store
         try:
             led = Ledger.open(url, clock=CLOCK)
             outcomes.append(led.submit(command).to_json())
             led.close()
         except BaseException as exc:
             outcomes.append({"crash": f"{type(exc).__module__}.{type(exc).__name__}: {exc}"})
+        barrier.wait(timeout=120)  # the parent checks the round
     _report(queue, worker, outcomes=outcomes)
