@@ -38,6 +38,11 @@ def catch_up(ctx: Context, acct: Account, through: datetime) -> None:
             expire_by_age(ctx, acct, day)
             if acct.state.view.next_billing_date == day:
                 billing_date(ctx, acct, day)
+            following = next_fact_date(acct.state.view)
+            if following is not None and following <= day:
+                # A fact that does not move the schedule on would repeat forever.
+                raise RuntimeError(f"{acct.state.view.account_id}: the scheduled facts of "
+                                   f"{day} left the next one at {following}")
     finally:
         ctx.scheduled = previously
 
