@@ -18,6 +18,7 @@ class PostgresViewRecorder(ViewRecorderMixin, PostgresTrackingRecorder):
     placeholder = "%s"
 
     events_table = "ledger_events"
+    notification_column = "notification_id"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -52,17 +52,21 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (a runner's path); the ledger batches instead."""
         with self.view._cursor(commit=True) as c:
-            apply_page_in(self.view, c, [(tracking.notification_id, domain_event)], tracking)
+            apply_page_in(self.view, c, [(tracking.notification_id, domain_event)], tracking,
+                          self.view.tracking_position_in(c))
 
 
-def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracking) -> None:
-    """Fold a page of events into the views and the log chain, with its tracking record."""
+def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracking,
+                  previous_id: int) -> None:
+    """Fold a page of events into the views and the log chain, with its tracking record.
+    `previous_id` is the last notification already applied (ids may have gaps: a
+    PostgreSQL sequence value taken by a rolled-back insert is never used)."""
     account_ids = sorted({e.originator_id for _, e in page if isinstance(e, Account.Event)},
                          key=str)
     touched: dict[UUID, Row] = views.rows_for_in(c, account_ids)
     history: list[HistoryRow] = []
     checkpoints: list[tuple[int, str]] = []
-    head = views.chain_at_in(c, page[0][0] - 1)
+    head = views.chain_at_in(c, previous_id)
     for notification_id, event in page:
         head = chain(head, digest_of(event))
         if notification_id % CHECKPOINT_EVERY == 0:
@@ -78,11 +82,12 @@ def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracki
 
 
 def apply_inline(views: ViewRecorderMixin, c: Any, page: Page) -> None:
-    """Apply events inside the transaction that stores them, when the views are exactly
-    up to the notification before them; otherwise leave them to the pull loop."""
-    if views.tracking_position_in(c) != page[0][0] - 1:
+    """Apply events inside the transaction that stores them, when the views have applied
+    every notification before them; otherwise leave them to the pull loop."""
+    position = views.tracking_position_in(c)
+    if views.notifications_between_in(c, position, page[0][0]):
         return
-    apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]))
+    apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]), position)
 
 
 def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Mapper[UUID],
@@ -102,7 +107,8 @@ def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Ma
         page = [(n.id, mapper.to_domain_event(n)) for n in notifications]
         try:
             with views._cursor(commit=True) as c:
-                apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]))
+                apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]),
+                              position)
         except IntegrityError:
             continue
         applied += len(page)

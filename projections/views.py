@@ -179,6 +179,15 @@ class ViewRecorderMixin(ViewSQL):
                 found.update(UUID(str(_columns(r, 1)[0])) for r in c.fetchall())
         return found
 
+    notification_column = "rowid"
+
+    def notifications_between_in(self, c: Any, after: int, before: int) -> bool:
+        """Whether any event lies strictly between two notification ids."""
+        col = self.notification_column
+        c.execute(self.sql(f"SELECT 1 FROM {self.events_table} WHERE {col} > ? AND {col} < ?"
+                           " LIMIT 1"), (after, before))
+        return c.fetchone() is not None
+
     def stream_key(self, uid: UUID) -> Any:
         return uid.hex
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from ledger.account import Account
 from ledger.commands import AddTeamMember, LeaveTeam, RemoveTeamMember
 from ledger.errors import LedgerError
+from ledger.handlers.closing import person_blockers
 from ledger.handlers.context import Context
 from ledger.state import TEAM_KINDS
 
@@ -50,6 +51,14 @@ def leave_team(ctx: Context, acct: Account, cmd: LeaveTeam, at: datetime) -> Non
     if cmd.team_id not in state.teams:
         raise LedgerError("not_a_team_member",
                           f"{cmd.account_id} is not on the team of {cmd.team_id}", rule="R-7.4")
+    closes = _leaving_closes(acct, cmd.team_id)
+    if closes:
+        blockers = person_blockers(ctx, state)
+        if blockers:
+            # the account would close with activity still open: clear it first.
+            raise LedgerError("closure_blocked",
+                              f"leaving the last team closes {cmd.account_id}; clear these "
+                              f"first: {', '.join(blockers)}", rule="R-7.1", blockers=blockers)
     team = ctx.load(cmd.team_id)
     if team is not None and team.state.view.status != "closed":
         team = ctx.require_other(cmd.team_id, at, "team")
@@ -58,5 +67,11 @@ def leave_team(ctx: Context, acct: Account, cmd: LeaveTeam, at: datetime) -> Non
             team.state.view.status != "closed"):
         ctx.emit(team, Account.TeamMemberRemoved, at, member_id=cmd.account_id, reason="left")
     # an admin or manager with no other standing leaves by leaving the last team.
-    if state.view.kind == "member" and not state.teams and not state.owned_companies:
+    if closes:
         ctx.emit(acct, Account.AccountClosed, at, reason="left_last_team")
+
+
+def _leaving_closes(acct: Account, team_id: str) -> bool:
+    state = acct.state
+    return (state.view.kind == "member" and set(state.teams) == {team_id}
+            and not state.owned_companies)

@@ -4,9 +4,9 @@ They read the event log itself (the library's notification log), not the views, 
 they hold whatever the ledger's own code believes:
 
 * every stream's versions are 1..n with no gap (no partial write, no lost event);
-* every accepted command has exactly one command record, saved in the same
-  transaction right after the account events it lists, and those events carry its
-  command_id (so a command's events appear once, all together, or not at all);
+* every accepted command has exactly one command record; the events tagged with its
+  command_id are exactly the ones its record lists, less the scheduled facts caught up
+  before it (R-8.2), each once, all stored before the record;
 * no account event names a command_id that has no record (nothing half-recorded);
 * the views equal a rebuild from the log.
 """
@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from importlib.util import find_spec
@@ -31,6 +31,9 @@ from ledger.idempotency import CommandRecord
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK = "2031-01-01T00:00:00Z"
 EVERYTHING = 10**7
+# Scheduled facts (R-8.2) carry no command_id, though a command's result lists them.
+SCHEDULED = {"CycleRenewed", "PlanDowngraded", "ConnectsExpired", "ConnectsRefilled",
+             "MembershipCharged", "PaymentFailed"}
 
 
 def decoded_log(led: Ledger) -> list[tuple[int, Any]]:
@@ -49,31 +52,30 @@ def check_log(led: Ledger) -> dict[str, list[str]]:
         assert sorted(seen) == list(range(1, len(seen) + 1)), (
             f"stream {stream} has versions {sorted(seen)}: a gap or a duplicate")
 
-    recorded: dict[str, list[str]] = {}
-    claimed: set[int] = set()
-    for index, (_, event) in enumerate(log):
-        if not isinstance(event, CommandRecord.CommandAccepted):
-            continue
-        cid = event.command_id
-        assert cid not in recorded, f"command {cid} has two records"
-        names = list(event.events)
-        block = log[index - len(names):index]
-        assert len(block) == len(names), f"command {cid}: record without its events"
-        got = [type(e).__name__ for _, e in block]
-        assert got == names, f"command {cid}: record lists {names}, the log has {got} before it"
-        for position, (_, e) in enumerate(block):
-            assert isinstance(e, Account.Event), f"command {cid}: {e!r} in its block"
-            assert e.command_id in (None, cid), (
-                f"command {cid}: event {type(e).__name__} says command {e.command_id}")
-            claimed.add(index - len(names) + position)
-        recorded[cid] = names
-    for index, (_, event) in enumerate(log):
-        if isinstance(event, Account.Event) and event.command_id is not None:
-            assert index in claimed, (
-                f"{type(event).__name__} of command {event.command_id} is outside any "
-                "accepted command's transaction (half-recorded or recorded twice)")
-            assert event.command_id in recorded
-    return recorded
+    records: dict[str, tuple[int, list[str]]] = {}
+    tagged: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for nid, event in log:
+        if isinstance(event, CommandRecord.CommandAccepted):
+            assert event.command_id not in records, f"command {event.command_id}: two records"
+            records[event.command_id] = (nid, list(event.events))
+        elif isinstance(event, Account.Event) and event.command_id is not None:
+            tagged[event.command_id].append((nid, type(event).__name__))
+    for cid, events in tagged.items():
+        assert cid in records, (
+            f"{[n for _, n in events]} of command {cid} were recorded without its command "
+            "record (half-recorded, or recorded by a rejected command)")
+    for cid, (nid, names) in records.items():
+        own = Counter(n for _, n in tagged.get(cid, []))
+        assert own, f"command {cid}: a record without any event of its own"
+        assert not own - Counter(names), (
+            f"command {cid}: events {dict(own - Counter(names))} recorded more often than "
+            f"its result lists them ({names})")
+        rest = Counter(names) - own
+        assert set(rest) <= SCHEDULED, (
+            f"command {cid}: {dict(rest)} listed in its record but not in the log")
+        assert all(n < nid for n, _ in tagged.get(cid, [])), (
+            f"command {cid}: an event stored after its record")
+    return {cid: names for cid, (_, names) in records.items()}
 
 
 def command_events(led: Ledger, account_id: str) -> dict[str, list[str]]:
@@ -104,10 +106,9 @@ def running_balances_never_negative(led: Ledger, account_id: str) -> None:
             available += data["amount"]
         elif name == "EarningsCredited":
             available += data["amount"]
-        elif name == "EarningsWithdrawn":
-            available -= data["amount"]
-        elif name in ("ConnectsPurchased", "MembershipCharged") and (
-                data.get("source") == "earnings"):
+        elif name == "EarningsWithdrawn" or (
+                name in ("ConnectsPurchased", "MembershipCharged")
+                and data.get("source") == "earnings"):
             available -= data["amount"]
         assert connects >= 0, f"{account_id}: Connects went to {connects} at v{entry['version']}"
         assert pending >= 0 and available >= 0, (
@@ -143,6 +144,15 @@ def replay_audit_available() -> bool:
         return find_spec("replay_tools.cli") is not None
     except ModuleNotFoundError:
         return False
+
+
+def audit_exit(url: str) -> int | None:
+    """`ledger-replay audit` in-process, when replay_tools has it (None otherwise)."""
+    if not replay_audit_available():
+        return None
+    from replay_tools.cli import main
+
+    return main(["--store", url, "--clock", CLOCK, "audit"])
 
 
 def ledger_replay_audit(url: str) -> subprocess.CompletedProcess[str] | None:

@@ -3,7 +3,7 @@ events up to that instant, by effective time and by recorded time (issue 3, R-8.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from ledger.account import account_uuid
 from ledger.state import View
 from projections.render import render_view
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2018, 11, 3, tzinfo=UTC)  # spans the v2016 -> v2019 policy change
 ACCOUNTS = ("fl-a", "fl-b", "ag-c")
 

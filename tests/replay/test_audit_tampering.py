@@ -241,3 +241,18 @@ def test_the_human_report_lists_each_finding(capsys: pytest.CaptureFixture[str],
     assert f"fl-1 v{version}" in out
     assert "[integrity] R-8.1" in out
     assert "Traceback" not in err
+
+
+def test_reordering_two_notifications_of_different_streams_breaks_the_log_chain(
+        capsys: pytest.CaptureFixture[str], url: str, db: Path) -> None:
+    import sqlite3
+
+    # Given fl-1's opening refill (#2) and the command record after it (#3) swapped in the log
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE stored_events SET rowid = -1 WHERE rowid = 2")
+        conn.execute("UPDATE stored_events SET rowid = 2 WHERE rowid = 3")
+        conn.execute("UPDATE stored_events SET rowid = 3 WHERE rowid = -1")
+    code, report = audit(capsys, url)
+    assert code == 1
+    chain = findings_of(report, None, "integrity")
+    assert chain and "#1..#3" in chain[0]["message"] and "fl-1 v1..v2" in chain[0]["message"]

@@ -454,3 +454,29 @@ def test_r7_6_an_enterprise_with_a_named_owner_cannot_be_closed_either(ledger: L
     open_account(ledger, "ent-1", "enterprise", "2016-03-05", owner_id="mb-1")
     refuse(ledger, "contact_account_team", "close_account", "ent-1", "2016-03-06")
     assert status(ledger, "ent-1") == "active"
+
+
+def test_r7_4_leaving_the_last_team_with_open_activity_is_refused_and_nothing_closes(
+        ledger: Ledger) -> None:
+    # Given a member on one company team, with earnings and an open contract
+    for command in (
+        {"type": "open_account", "account_id": "fl-9", "kind": "freelancer", "at": "2016-03-01"},
+        {"type": "open_account", "account_id": "mb-9", "kind": "member", "at": "2016-03-01"},
+        {"type": "open_account", "account_id": "co-9", "kind": "company", "owner_id": "fl-9",
+         "at": "2016-03-01"},
+        {"type": "add_team_member", "account_id": "co-9", "member_id": "mb-9", "role": "admin",
+         "at": "2016-03-02"},
+        {"type": "credit_earnings", "account_id": "mb-9", "amount": "5.00", "at": "2016-03-03"},
+        {"type": "open_contract", "account_id": "mb-9", "contract_id": "k-1",
+         "at": "2016-03-03"},
+    ):
+        assert ledger.submit(command).ok, command
+    version = ledger.account("mb-9").version
+    # When the member leaves its last team
+    result = ledger.submit({"type": "leave_team", "account_id": "mb-9", "team_id": "co-9",
+                            "at": "2016-03-04"})
+    # Then leaving (which would close the account) is refused with every blocker
+    assert result.error is not None and result.error.code == "closure_blocked"
+    assert set(result.error.blockers or []) == {"open_contracts", "available_earnings"}
+    assert ledger.account("mb-9").status == "active"
+    assert ledger.account("mb-9").version == version

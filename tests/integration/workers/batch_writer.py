@@ -9,10 +9,11 @@ MODE
                  transaction that stores the last one, while its views are being folded
   views-aside    the inline views stand aside (as when they lag the log); submit the
                  batch, then die (os._exit) before anything else reads or refreshes them
+  resubmit       for each URL in turn: open it, submit the batch one at a time, close
 
 Prints "ready" once the store is open, then one result JSON per line as soon as it is
 known, then "done". For several URLs (the re-submission after a crash) it prints one
-line per store: {"url": ..., "results": [...]}.
+line per store (resubmit): {"url": ..., "results": [...]}.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
         batch: list[dict[str, Any]] = json.load(f)
     from ledger import Ledger
 
-    if len(urls) > 1:
+    if mode == "resubmit":
         for url in urls:
             led = Ledger.open(url, clock=CLOCK)
             results = [led.submit(c).to_json() for c in batch]

@@ -1,0 +1,1 @@
+"""The audit's checks: integrity, re-derivation, invariants, agreement with the views."""

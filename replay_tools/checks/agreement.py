@@ -1,0 +1,47 @@
+"""Agreement (INTERFACE.md, `audit`): every account's view equals the replayed state, at
+the version of the stream's last event (or, with --through, at that instant)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from ledger.account import account_uuid
+from projections.codec import view_to_dict
+from projections.views import Row, ViewRecorderMixin
+from replay_tools.findings import Findings, Reporter
+from replay_tools.stream import Stream
+
+
+def check_agreement(views: ViewRecorderMixin, streams: dict[UUID, Stream], findings: Findings,
+                    through: datetime | None) -> int:
+    """Compare each replayed account with its view; returns how many were compared."""
+    compared = 0
+    for s in streams.values():
+        row = views.current(s.uid) if through is None else views.at_point(s.uid, through, None)
+        version = s.version if through is None else s.folded
+        r = Reporter(findings, s.label, version or None, None)
+        if row is None:
+            if version:
+                r.fail("agreement", "R-8.1", "the account has events but no view", version, None)
+            continue
+        compared += 1
+        _compare(s, row, version, r)
+    if through is None:
+        for account_id in views.all_account_ids():
+            if account_uuid(account_id) not in streams:
+                Reporter(findings, account_id, None, None).fail(
+                    "agreement", "R-8.1", "a view for an account that has no events in the log")
+    return compared
+
+
+def _compare(s: Stream, row: Row, version: int, r: Reporter) -> None:
+    if row.version != version:
+        r.fail("agreement", "R-8.1", "the view's version is not the stream's last version",
+               version, row.version)
+    replayed, shown = view_to_dict(s.state.view), view_to_dict(row.view)
+    differing = sorted(k for k in replayed if replayed[k] != shown.get(k))
+    if differing:
+        r.fail("agreement", "R-8.1",
+               f"the view differs from the replay in {', '.join(differing)}",
+               {k: replayed[k] for k in differing}, {k: shown.get(k) for k in differing})

@@ -1,0 +1,141 @@
+"""`ledger-replay statement`: every movement of Connects and money of one account, with
+the event that caused it, the rule applied, and running balances."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger.state import AccountState
+from replay_tools.history import account_events
+from replay_tools.stream import fold
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+EXPIRY_RULES = {"forfeited": "R-7.5"}
+COLUMNS = ("version", "at", "event", "rule", "connects", "connects_balance", "pending",
+           "pending_balance", "available", "available_balance", "charged", "paid_by", "detail")
+
+
+@dataclass
+class Movement:
+    version: int
+    at: datetime
+    event: str
+    rule: str
+    connects: int
+    connects_balance: int
+    pending: Decimal
+    pending_balance: Decimal
+    available: Decimal
+    available_balance: Decimal
+    charged: Decimal | None
+    paid_by: str | None
+    detail: str
+
+
+def rule_of(event: Any) -> str:
+    name = type(event).__name__
+    purpose = getattr(event, "purpose", "")
+    rules = {
+        "ConnectsRefilled": "R-4.4/R-5.2",
+        "ConnectsGranted": "R-5.3" if getattr(event, "source", "") == "proration" else "R-5.1",
+        "ConnectsPurchased": "R-5.4",
+        "ConnectsSpent": "R-5.1",
+        "ConnectsRefunded": "R-5.5",
+        "ConnectsExpired": EXPIRY_RULES.get(getattr(event, "reason", ""), "R-5.2"),
+        "MembershipCharged": "R-4.5" if purpose == "renewal" else "R-4.2",
+    }
+    return rules.get(name, "R-6.1" if name.startswith("Earnings") else "")
+
+
+def detail_of(event: Any) -> str:
+    name = type(event).__name__
+    d = vars(event)
+    if name == "ConnectsRefilled":
+        return f"{d['plan']} monthly Connects under {d['policy_version']}"
+    if name == "ConnectsGranted":
+        return f"{d['source']}: {d['days']} days since the last refill ({d['policy_version']})"
+    if name == "ConnectsPurchased":
+        return f"{d['quantity']} x {d['unit_price']} USD ({d['policy_version']})"
+    if name in ("ConnectsSpent", "ConnectsExpired"):
+        what = d.get("proposal_id") or d.get("reason")
+        return f"{what}; lots " + " ".join(f"{i}:{n}" for i, n in d["lots"])
+    if name == "ConnectsRefunded":
+        return f"job {d['job_id']} cancelled; proposal {d['proposal_id']}"
+    if name == "MembershipCharged":
+        promo = f", {d['promo_code']} -{d['percent_off']}%" if d["promo_code"] else ""
+        return (f"{d['purpose']} of {d['billing_date']}: list {d['list_price']}{promo} "
+                f"({d['policy_version']})")
+    reference = d.get("reference")
+    return f"reference {reference}" if reference else ""
+
+
+def statement(app: Ledger, account_id: str, start: date | None = None,
+              end: date | None = None) -> list[Movement]:
+    state = AccountState()
+    rows = []
+    for event in account_events(app, account_id):
+        view = state.view
+        before = (view.connects, view.earnings_pending, view.earnings_available)
+        fold(state, event)
+        after = (view.connects, view.earnings_pending, view.earnings_available)
+        charged = getattr(event, "amount", None) if hasattr(event, "source") else None
+        if after == before and charged is None:
+            continue
+        if (start and event.at.date() < start) or (end and event.at.date() > end):
+            continue
+        paid_by = None
+        if charged is not None:
+            paid_by = event.method_id if event.source == "method" else event.source
+        rows.append(Movement(
+            event.originator_version, event.at, type(event).__name__, rule_of(event),
+            after[0] - before[0], after[0], after[1] - before[1], after[1],
+            after[2] - before[2], after[2], charged, paid_by, detail_of(event)))
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def render_csv(rows: list[Movement]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(v) for v in asdict(row).values()])
+    return out.getvalue()
+
+
+def render_json(rows: list[Movement]) -> str:
+    return "\n".join(json.dumps({k: _cell(v) if not isinstance(v, int) else v
+                                 for k, v in asdict(row).items()}) for row in rows)
+
+
+def render_text(account_id: str, rows: list[Movement]) -> str:
+    lines = [f"statement of {account_id}: {len(rows)} movements",
+             f"{'ver':>5}  {'date':<10}  {'event':<18} {'rule':<11} {'connects':>8} "
+             f"{'held':>5}  {'pending':>9} {'available':>9} {'avail.bal':>9}  "
+             f"{'charged':>8} {'paid by':<10} detail"]
+    for m in rows:
+        lines.append(
+            f"{m.version:>5}  {m.at.date()!s:<10}  {m.event:<18} {m.rule:<11} "
+            f"{_signed(m.connects):>8} {m.connects_balance:>5}  {_signed(m.pending):>9} "
+            f"{_signed(m.available):>9} {m.available_balance:>9}  "
+            f"{_cell(m.charged):>8} {_cell(m.paid_by):<10} {m.detail}")
+    return "\n".join(lines)
+
+
+def _signed(value: Decimal | int) -> str:
+    return f"{value:+}" if value else "0"

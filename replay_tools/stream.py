@@ -1,0 +1,95 @@
+"""One account's replay state (never its events) and how one event folds into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ledger.account import Account
+from ledger.policy import PolicyVersion
+from ledger.state import AccountState
+
+GRANTS = ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased", "ConnectsRefunded")
+TAKES = ("ConnectsSpent", "ConnectsExpired")
+
+
+@dataclass
+class Expect:
+    """An event the rules say must come next in this account's stream."""
+
+    names: tuple[str, ...]
+    rule: str
+    what: str
+    category: str = "rederive"
+
+
+@dataclass
+class Block:
+    """A billing date being recorded: charge, outcome, rollover, refill (R-4.9)."""
+
+    day: date
+    version: PolicyVersion | None
+    phase: str  # charge | outcome | rollover | refill | done
+    outcome: tuple[str, str] | None = None  # ("CycleRenewed", plan) | ("PlanDowngraded", reason)
+    amount: Decimal | None = None
+    promo: tuple[str | None, int] = (None, 0)
+    price: Decimal | None = None
+    rollover: list[list[int]] = field(default_factory=list)
+    monthly: int = 0
+
+
+@dataclass
+class Upgrade:
+    """A Plus upgrade being recorded: its charge and its proration (R-4.2, R-5.3)."""
+
+    day: date
+    version: PolicyVersion
+    days: int
+    granted: int
+
+
+@dataclass
+class Stream:
+    uid: UUID
+    account_id: str = ""
+    state: AccountState = field(default_factory=AccountState)
+    version: int = 0  # last version seen
+    folded: int = 0  # last version folded into `state`
+    last_digest: str | None = ""  # None: unknown (the previous row did not decode)
+    closed_at: int | None = None
+    tainted: bool = False  # an event is missing or unusable: replay checks stop here
+    stopped: bool = False  # --through reached
+    balance: int = 0  # Connects by the events' own quantities
+    pending: list[Expect] = field(default_factory=list)
+    block: Block | None = None
+    upgrade: Upgrade | None = None
+    opening: bool = False
+    redeemed: tuple[str, str | None] | None = None  # (code, command_id) of the last redeem
+    charged_on: date | None = None
+    failed_on: date | None = None
+    outcome_on: date | None = None
+    due_reported: date | None = None
+    broken: set[str] = field(default_factory=set)  # invariants reported and still broken
+
+    @property
+    def label(self) -> str:
+        return self.account_id or self.uid.hex
+
+
+def fold(state: AccountState, event: Account.Event) -> None:
+    """What Account.Event.apply does, on a bare AccountState (the digest is kept elsewhere)."""
+    event.on_view(state.view)
+    event.on_domain(state)
+    state.last_at = event.at
+
+
+def quantity_change(event: Any) -> int:
+    name = type(event).__name__
+    if name in GRANTS:
+        return int(event.quantity)
+    if name in TAKES:
+        return -int(event.quantity)
+    return 0
