@@ -164,12 +164,12 @@ def audit_replay(url: str, n: int) -> dict[str, Any]:
                      "at": START.isoformat()} for i in range(accounts))
     led.run_billing(through=(START + timedelta(days=120)).isoformat())
     total = led.recorder.max_notification_id() or 0
-    led.close()
-    from replay_tools.audit import run_audit  # type: ignore[import-not-found,unused-ignore]
+    from replay_tools.audit import run_audit
 
     t = time.perf_counter()
-    run_audit(url)
+    report = run_audit(led)
     dt = time.perf_counter() - t
+    assert not report.findings.items, "a benchmark store must audit clean"
     return {"rate": total / dt, "unit": "events/s", "events": total}
 
 
