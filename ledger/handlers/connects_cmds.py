@@ -7,9 +7,8 @@ from datetime import datetime
 from ledger import connects
 from ledger.account import Account
 from ledger.commands import CancelJob, PurchaseConnects, SubmitProposal, WithdrawProposal
-from ledger.errors import LedgerError, PaymentDeclined
-from ledger.handlers.context import Context
-from ledger.payments import check_method_can_pay, pay
+from ledger.errors import LedgerError
+from ledger.handlers.context import Context, charge_or_fail
 from ledger.schedule import expiry_date
 from ledger.state import CONNECTS_KINDS
 
@@ -38,14 +37,9 @@ def purchase_connects(ctx: Context, acct: Account, cmd: PurchaseConnects, at: da
             f"{held} held + {cmd.quantity} would pass the most held at once "
             f"({terms.max_held})", rule="R-5.4")
     amount = version.connect_price * cmd.quantity
-    check_method_can_pay(view, amount)
-    funding = pay(view, amount, ctx.gateway)
-    if not funding.approved:
-        ctx.emit(acct, Account.PaymentFailed, at, purpose="purchase", amount=amount,
-                 reason=funding.reason, method_id=funding.method_id,
-                 attempts=funding.attempts, billing_date=None)
-        raise PaymentDeclined(f"the charge of {amount} USD for {cmd.quantity} Connects "
-                              "was declined")
+    funding = charge_or_fail(ctx, acct, at, "purchase", amount,
+                             f"the charge of {amount} USD for {cmd.quantity} Connects was "
+                             "declined")
     ctx.emit(acct, Account.ConnectsPurchased, at, lot_id=view.next_lot_id,
              quantity=cmd.quantity, expires_on=expiry_date(version, at.date()), amount=amount,
              unit_price=version.connect_price, source=funding.source,

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from ledger.account import Account, digest_of
-from ledger.errors import LedgerError
-from ledger.payments import Gateway
+from ledger.errors import LedgerError, PaymentDeclined
+from ledger.payments import Funding, Gateway, check_method_can_pay, pay
 from ledger.policy import Catalog, PolicyVersion
 
 Loader = Callable[[str], Account | None]
@@ -85,6 +86,21 @@ class Context:
         self.touch(acct)
         catch_up(self, acct, at)
         return acct
+
+
+def charge_or_fail(ctx: Context, acct: Account, at: datetime, purpose: str, amount: Decimal,
+                   declined: str) -> Funding:
+    """Pay `amount` (R-3.1, R-2.5); a declined charge records PaymentFailed, the one fact
+    a failed attempt leaves (R-3.3), and refuses the command with `declined`."""
+    view = acct.state.view
+    check_method_can_pay(view, amount)
+    funding = pay(view, amount, ctx.gateway)
+    if not funding.approved:
+        ctx.emit(acct, Account.PaymentFailed, at, purpose=purpose, amount=amount,
+                 reason=funding.reason, method_id=funding.method_id,
+                 attempts=funding.attempts, billing_date=None)
+        raise PaymentDeclined(declined)
+    return funding
 
 
 def last_hash(acct: Account) -> str:

@@ -13,9 +13,8 @@ from ledger.commands import (
     SuspendAccount,
     UpgradePlan,
 )
-from ledger.errors import LedgerError, PaymentDeclined
-from ledger.handlers.context import Context
-from ledger.payments import check_method_can_pay, pay
+from ledger.errors import LedgerError
+from ledger.handlers.context import Context, charge_or_fail
 from ledger.policy import PromoCode
 from ledger.schedule import discounted, expiry_date
 from ledger.state import AccountState, PromoBenefit, View
@@ -78,14 +77,9 @@ def upgrade_plan(ctx: Context, acct: Account, cmd: UpgradePlan, at: datetime) ->
     price = version.terms(view.kind, "plus").price
     # A code redeemed with the upgrade pays for the upgrade's own charge first.
     amount, code, percent = discounted(price, _preview(promo) if promo else acct.state)
-    check_method_can_pay(view, amount)
-    funding = pay(view, amount, ctx.gateway)
-    if not funding.approved:
-        ctx.emit(acct, Account.PaymentFailed, at, purpose="upgrade", amount=amount,
-                 reason=funding.reason, method_id=funding.method_id,
-                 attempts=funding.attempts, billing_date=None)
-        raise PaymentDeclined(f"the upgrade charge of {amount} USD was declined; the account "
-                              "stays on Basic")
+    funding = charge_or_fail(ctx, acct, at, "upgrade", amount,
+                             f"the upgrade charge of {amount} USD was declined; the account "
+                             "stays on Basic")
     day = at.date()
     basic = version.terms(view.kind, "basic")
     plus = version.terms(view.kind, "plus")

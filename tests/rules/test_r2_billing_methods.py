@@ -11,36 +11,13 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
+from tests.rules.steps import assert_rejected, submit_ok
 
 DAY = "2016-03-05"
 PAN = "4242424242424242"  # Luhn-valid test Visa number
 PAN2 = "4111111111111111"
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def submit_ok(ledger: Ledger, cmd: dict[str, Any]) -> Any:
-    result = ledger.submit(cmd)
-    assert result.ok, result.model_dump(mode="json")
-    return result
-
-
-def assert_rejected(ledger: Ledger, cmd: dict[str, Any], code: str,
-                    rule: str | None = None) -> Any:
-    """The command is refused with `code` and records nothing (R-8.4)."""
-    account_id = cmd["account_id"]
-    before = len(ledger.history(account_id))
-    version = ledger.account(account_id).version
-    result = ledger.submit(cmd)
-    assert not result.ok
-    assert result.error is not None
-    assert result.error.code == code, result.model_dump(mode="json")
-    if rule is not None:
-        assert result.error.rule == rule
-    assert result.events == []
-    assert len(ledger.history(account_id)) == before
-    assert ledger.account(account_id).version == version
-    return result
 
 
 def open_freelancer(ledger: Ledger, account_id: str = "fl-1", at: str = DAY) -> None:

@@ -9,35 +9,12 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
+from tests.rules.steps import assert_rejected, submit_ok
 
 DAY = "2016-03-05"  # v2016: Plus costs 10.00 for a freelancer
 DAY19 = "2019-06-03"  # v2019: a Basic freelancer may buy 10 Connects for 1.50
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def submit_ok(ledger: Ledger, cmd: dict[str, Any]) -> Any:
-    result = ledger.submit(cmd)
-    assert result.ok, result.model_dump(mode="json")
-    return result
-
-
-def assert_rejected(ledger: Ledger, cmd: dict[str, Any], code: str,
-                    rule: str | None = None) -> Any:
-    """The command is refused with `code` and records nothing (R-8.4)."""
-    account_id = cmd["account_id"]
-    before = len(ledger.history(account_id))
-    version = ledger.account(account_id).version
-    result = ledger.submit(cmd)
-    assert not result.ok
-    assert result.error is not None
-    assert result.error.code == code, result.model_dump(mode="json")
-    if rule is not None:
-        assert result.error.rule == rule
-    assert result.events == []
-    assert len(ledger.history(account_id)) == before
-    assert ledger.account(account_id).version == version
-    return result
 
 
 def open_freelancer(ledger: Ledger, at: str = DAY) -> None:
