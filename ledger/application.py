@@ -163,7 +163,14 @@ class Ledger(Application[UUID]):
                 touched[acct.id] = acct
                 opened.setdefault(acct.state.view.account_id, acct)
             result = self._result(command, command_id, decision, names)
-            if result.ok:
+            if not result.ok and command.command_id is not None:
+                # accepted by another writer since the chunk's bulk lookup?
+                _, _, again = self._prepare(command, seen)
+                if again is not None:
+                    if decision.payment_failed:
+                        raise _Entangled
+                    result = again
+            if result.ok and not result.duplicate:
                 records.append(new_record(command_id, fingerprint(command),
                                           command.account_id, names, at, now))
                 seen[command_id] = (fingerprint(command), result)
@@ -244,6 +251,13 @@ class Ledger(Application[UUID]):
         except BaseException:
             self._forget(ctx.touched.values())
             raise
+        if decision.error is not None and command.command_id is not None:
+            # another writer may have accepted this very command after our lookup
+            # and before we read the account; its events and record commit together.
+            _, _, again = self._prepare(command, {})
+            if again is not None:
+                self._forget(ctx.touched.values())
+                return again
         if decision.error is not None and not decision.payment_failed:
             names: list[str] = []
             if ctx.new_events():

@@ -171,7 +171,7 @@ def _read_commands(path: str | None) -> Iterator[Any]:
             text = first + stream.read()
             try:
                 items = json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, huge ints, deep nesting
                 raise UsageError(f"{path or 'stdin'}: not a valid JSON array") from None
             yield from items
             return

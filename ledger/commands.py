@@ -36,6 +36,7 @@ MAX_AMOUNT = Decimal("1000000000.00")
 MAX_QUANTITY = 1_000_000
 MAX_JSON_BYTES = 1_000_000
 MAX_NESTING = 8
+MAX_STRING = 10_000
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, strict=True)]
 
@@ -43,18 +44,20 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, strict=True)]
 def _to_money(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError("must be a decimal string such as \"14.99\"")
+    if isinstance(value, str) and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]*)?\s*", value):
+        raise ValueError("must be a decimal string such as \"14.99\"")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValueError("must be a decimal string such as \"14.99\"") from None
     if not amount.is_finite():
         raise ValueError("must be a finite amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("has more than 2 decimal places")
     if amount <= 0:
         raise ValueError("must be positive")
     if amount > MAX_AMOUNT:
         raise ValueError(f"must be at most {MAX_AMOUNT}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("has more than 2 decimal places")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -299,8 +302,8 @@ MODEL_OF_TYPE: dict[str, type[Command]] = {
 }
 _ANY_COMMAND: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
 
-# 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check.
-_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# 13 to 19 digits, optionally grouped by spaces, dashes or dots, passing the Luhn check.
+_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ .-]?){12,18}\d(?!\d)")
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -315,7 +318,7 @@ def _luhn_ok(digits: str) -> bool:
 
 def contains_pan(text: str) -> bool:
     for match in _PAN_CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
+        digits = re.sub(r"[ .-]", "", match.group())
         if 13 <= len(digits) <= 19 and _luhn_ok(digits):
             return True
     return False
@@ -386,6 +389,12 @@ def parse_command(raw: Any) -> Command:
         raise _validation_error(["(command): must be a JSON object"])
     if _nesting(data) > 2:
         raise _validation_error(["(command): fields must be plain values, not nested objects"])
+    long_fields = [str(k)[:64] if not contains_pan(str(k)) else "(a field)"
+                   for k, v in data.items() if isinstance(v, str) and len(v) > MAX_STRING]
+    if long_fields:
+        # Before the card-number screening, which would scan them at length.
+        raise _validation_error([f"{k}: longer than {MAX_STRING} characters"
+                                 for k in long_fields])
     if any(contains_pan(s) for s in _strings_in(data)):
         raise LedgerError(
             "pan_not_allowed",

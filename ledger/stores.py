@@ -92,6 +92,18 @@ def schema_lock(store: StoreSpec) -> Iterator[None]:
     """Serialise schema creation between processes starting at once on one PostgreSQL
     database (the library's CREATE TABLE IF NOT EXISTS can fail there with "tuple
     concurrently updated"). SQLite files are created under SQLite's own lock."""
+    if store.kind == "sqlite":
+        import fcntl
+
+        # A file beside the database: never open and close the database file itself
+        # while SQLite has it open (closing any descriptor drops the process's locks).
+        fd = os.open(store.env["SQLITE_DBNAME"] + ".schema-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+        return
     if store.kind != "postgresql":
         yield
         return

@@ -12,7 +12,7 @@ from ledger.commands import Command
 from ledger.errors import LedgerError
 from ledger.state import AccountState
 
-MEMBER_MAY = frozenset({"submit_proposal", "withdraw_proposal", "cancel_job"})
+MEMBER_MAY = frozenset({"submit_proposal", "withdraw_proposal"})
 MANAGER_MAY = MEMBER_MAY | {"post_job", "close_job", "open_contract", "close_contract"}
 ADMIN_MAY = MANAGER_MAY | {"purchase_connects", "add_team_member", "remove_team_member"}
 ROLE_MAY = {"member": MEMBER_MAY, "manager": MANAGER_MAY, "admin": ADMIN_MAY}

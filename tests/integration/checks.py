@@ -147,12 +147,21 @@ def replay_audit_available() -> bool:
 
 
 def audit_exit(url: str) -> int | None:
-    """`ledger-replay audit` in-process, when replay_tools has it (None otherwise)."""
+    """`ledger-replay audit` in-process, when replay_tools has it (None otherwise); its
+    report is kept quiet unless it finds something."""
     if not replay_audit_available():
         return None
+    import contextlib
+    import io
+
     from replay_tools.cli import main
 
-    return main(["--store", url, "--clock", CLOCK, "audit"])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(["--store", url, "--clock", CLOCK, "audit"])
+    if code != 0:
+        print(out.getvalue()[-4000:])
+    return code
 
 
 def ledger_replay_audit(url: str) -> subprocess.CompletedProcess[str] | None:

@@ -131,7 +131,9 @@ def test_racing_writers_on_one_account_lose_nothing_and_never_double_spend(
     sent = {c["command_id"]: c for batch in batches for c in batch}
 
     # When 4 processes submit credits, withdrawals, purchases and proposals at once
-    reports = run_workers(workers.submit_all, url, batches)
+    # (three one command at a time, one through the batch path in chunks of 5)
+    reports = run_workers(workers.submit_all, url, [
+        {"commands": batch, "chunk": 5 if w == 3 else 0} for w, batch in enumerate(batches)])
 
     # Then every accepted command is counted once, and only once
     results = [r for rep in reports for r in rep["results"]]
@@ -178,7 +180,7 @@ def same_commands() -> list[dict[str, Any]]:
          "amount": f"1.{i:02d}", "at": AT} for i in range(1, 11)]
     commands += [{"type": "submit_proposal", "command_id": f"s-prop-{i}", "account_id": "fl-1",
                   "proposal_id": f"p-{i}", "job_id": f"j-{i}", "connects": 1, "at": AT}
-                 for i in range(4)]
+                 for i in range(24)]
     commands.append({"type": "open_account", "command_id": "s-agency", "account_id": "ag-1",
                      "kind": "agency", "owner_id": "fl-1", "at": AT})
     commands.append({**card("fl-1", "m-1", "tok_ok_1", AT), "command_id": "s-card"})
@@ -187,25 +189,33 @@ def same_commands() -> list[dict[str, Any]]:
 
 def test_the_same_command_sent_by_several_processes_at_once_is_applied_once(
         url: str, opened: Callable[[], Ledger]) -> None:
-    # Given a Basic freelancer with 10 Connects
+    # Given a Basic freelancer with 50 Connects and 24.00 available
     led = opened()
     accept(led, {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
                  "at": "2030-12-15", "command_id": "setup-1"})
+    accept(led, {"type": "credit_earnings", "account_id": "fl-1", "amount": "30.00",
+                 "at": "2030-12-15"})
+    accept(led, {"type": "purchase_connects", "account_id": "fl-1", "quantity": 40,
+                 "at": "2030-12-15"})
     commands = same_commands()
-    batches = []
+    # (two in the same order, so that they contend for every id, two shuffled; in each
+    # pair one sends one command at a time, the other uses the batch path)
+    payloads = []
     for w in range(4):
         batch = list(commands)
-        random.Random(w).shuffle(batch)
-        batches.append(batch)
+        if w >= 2:
+            random.Random(w).shuffle(batch)
+        payloads.append({"commands": batch, "chunk": 4 if w % 2 else 0})
 
     # When 4 processes send the same commands (same ids, same content) at once
-    reports = run_workers(workers.submit_all, url, batches)
+    reports = run_workers(workers.submit_all, url, payloads)
 
     # Then each command id has one first answer; every other answer is a duplicate of it
     by_id: dict[str, list[dict[str, Any]]] = {}
     for rep in reports:
         for r in rep["results"]:
-            by_id.setdefault(r["command_id"], []).append(r)
+            path = "batch path" if payloads[rep["worker"]]["chunk"] else "one at a time"
+            by_id.setdefault(r["command_id"], []).append({**r, "via": path})
     led = opened()
     recorded = check_log(led)
     for command in commands:
@@ -217,13 +227,15 @@ def test_the_same_command_sent_by_several_processes_at_once_is_applied_once(
         for r in answers:
             if r is firsts[0]:
                 continue
-            assert (r["ok"] and r["duplicate"]) or r["error"]["code"] == "write_conflict", r
+            assert (r["ok"] and r["duplicate"]) or r["error"]["code"] == "write_conflict", (
+                f"{cid} ({r['via']}): {r.get('error')} although it was accepted once "
+                "(R-8.3: the same id and content answers as a duplicate)")
             if r["ok"]:
                 assert r["events"] == firsts[0]["events"], (firsts[0], r)
         assert recorded[cid] == firsts[0]["events"], cid
     view = led.account("fl-1")
-    assert view.earnings.available == sum(Decimal(f"1.{i:02d}") for i in range(1, 11))
-    assert view.connects == 10 - 4
+    assert view.earnings.available == 24 + sum(Decimal(f"1.{i:02d}") for i in range(1, 11))
+    assert view.connects == 50 - 24
     assert len(view.billing_methods) == 1
     assert led.account("ag-1").kind == "agency"
     tagged = command_events(led, "fl-1")

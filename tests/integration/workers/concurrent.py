@@ -16,21 +16,30 @@ def _report(queue: Any, worker: int, **fields: Any) -> None:
     queue.put({"worker": worker, **fields})
 
 
-def submit_all(url: str, worker: int, commands: list[dict[str, Any]], barrier: Any,
+def submit_all(url: str, worker: int, payload: dict[str, Any], barrier: Any,
                queue: Any) -> None:
-    """Open the ledger, wait for the others, submit every command in order."""
+    """Open the ledger, wait for the others, submit every command in order: one at a
+    time, or through the batch path (`submit_many`) in chunks when payload["chunk"]."""
     try:
         from ledger import Ledger
 
+        commands: list[dict[str, Any]] = payload["commands"]
+        chunk: int = payload.get("chunk", 0)
         led = Ledger.open(url, clock=CLOCK)
         barrier.wait(timeout=60)
-        results = []
-        for command in commands:
+        results: list[dict[str, Any]] = []
+        step = chunk or 1
+        for start in range(0, len(commands), step):
+            part = commands[start:start + step]
             try:
-                results.append(led.submit(command).to_json())
+                if chunk:
+                    results += [r.to_json() for r in led.submit_many(part)]
+                else:
+                    results.append(led.submit(part[0]).to_json())
             except Exception as exc:  # reported, and the test fails on it
-                results.append({"command_id": command.get("command_id"), "exception":
-                                f"{type(exc).__module__}.{type(exc).__name__}: {exc}"})
+                results += [{"command_id": c.get("command_id"), "exception":
+                             f"{type(exc).__module__}.{type(exc).__name__}: {exc}"}
+                            for c in part]
         led.close()
         _report(queue, worker, results=results)
     except BaseException:
