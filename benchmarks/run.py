@@ -33,7 +33,8 @@ class Row:
 
 
 PLAN = (
-    Row("commands_one_at_a_time", 2000, 60, ("library_get_save",)),
+    Row("commands_one_at_a_time", 2000, 60,
+        ("library_get_save", "library_save", "raw_one_row_per_transaction")),
     Row("commands_batch", 20000, 300, ("library_get_save", "library_batch_save")),
     Row("cli_submit_file", 20000, 300, ("library_batch_save", "raw_executemany")),
     Row("billing_run", 100_000, 50, ("library_batch_save",)),

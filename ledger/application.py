@@ -34,7 +34,7 @@ from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
 from ledger.results import AccountView, ErrorInfo, Result
 from ledger.schedule import catch_up
-from ledger.stores import StoreSpec, parse_store_url, schema_lock
+from ledger.stores import StoreSpec, parse_store_url, pinned_env, schema_lock
 from ledger.transcodings import register_ledger_transcodings
 from projections.projector import catch_up as project
 from projections.queries import account_view
@@ -63,7 +63,7 @@ class Ledger(Application[UUID]):
         # the log ends there, no other writer has appended and cached accounts are current.
         self._log_head_seen: int | None = None
         with schema_lock(store):
-            super().__init__(env=store.env)
+            super().__init__(env=pinned_env(store))
             self.views = make_view_recorder(self)
             self.views.create_views()
         if isinstance(self.recorder, InlineViews):

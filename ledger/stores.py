@@ -87,6 +87,18 @@ def _postgres_env(url: str) -> dict[str, str]:
     return env
 
 
+# What names the store: eventsourcing looks up `LEDGER_<KEY>` before `<KEY>`, so these
+# are pinned under both names, lest a stray environment variable redirect the ledger.
+IDENTITY_KEYS = ("PERSISTENCE_MODULE", "APPLICATION_RECORDER_TOPIC", "SQLITE_DBNAME",
+                 "POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
+                 "POSTGRES_PASSWORD")
+
+
+def pinned_env(store: StoreSpec) -> dict[str, str]:
+    pinned = {f"LEDGER_{k}": v for k, v in store.env.items() if k in IDENTITY_KEYS}
+    return {**store.env, **pinned}
+
+
 @contextmanager
 def schema_lock(store: StoreSpec) -> Iterator[None]:
     """Serialise schema creation between processes starting at once on one PostgreSQL
