@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
@@ -22,17 +20,19 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Recording
 
 from ledger.account import Account, account_uuid, event_data
+from ledger.account_cache import AccountCache
 from ledger.billing_run import billing_run
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
-from ledger.commands import ID_PATTERN, Command, contains_pan, fingerprint, parse_command
+from ledger.commands import Command, fingerprint
 from ledger.deciding import Decision, decide
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_record
+from ledger.outcomes import parse, raw_field, rejected, replay
 from ledger.payments import Gateway, SimulatedGateway
 from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
-from ledger.results import AccountView, ErrorInfo, Result
+from ledger.results import AccountView, Result
 from ledger.schedule import catch_up
 from ledger.stores import StoreSpec, parse_store_url, pinned_env, schema_lock
 from ledger.transcodings import register_ledger_transcodings
@@ -41,7 +41,6 @@ from projections.queries import account_view
 from projections.stores import make_view_recorder
 
 MAX_ATTEMPTS = 8
-CACHE_SIZE = 50_000
 
 
 class _Entangled(Exception):
@@ -58,16 +57,13 @@ class Ledger(Application[UUID]):
         self.catalog = catalog
         self.gateway = gateway
         self._lock = threading.RLock()
-        self._cache: OrderedDict[UUID, Account] = OrderedDict()
-        # The log's last notification id when the cache was last known complete: while
-        # the log ends there, no other writer has appended and cached accounts are current.
-        self._log_head_seen: int | None = None
         with schema_lock(store):
             super().__init__(env=pinned_env(store))
             self.views = make_view_recorder(self)
             self.views.create_views()
         if isinstance(self.recorder, InlineViews):
             self.recorder.views = self.views
+        self.cache = AccountCache(self.recorder.max_notification_id)
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock | datetime | str | None = None,
@@ -129,11 +125,11 @@ class Ledger(Application[UUID]):
             try:
                 return self._decide_chunk(raws)
             except (IntegrityError, _Entangled):
-                self._drop_cache()
+                self.cache.drop()
                 return [self._submit(raw) for raw in raws]
 
     def _decide_chunk(self, raws: list[Any]) -> list[Result]:
-        self._sync_cache_with_log()
+        self.cache.sync_with_log()
         opened: dict[str, Account] = {}
         touched: dict[UUID, Account] = {}
         records: list[CommandRecord] = []
@@ -143,7 +139,7 @@ class Ledger(Application[UUID]):
         def load(account_id: str) -> Account | None:
             return opened.get(account_id) or self._load(account_id)
 
-        parsed = [_parse(raw) for raw in raws]
+        parsed = [parse(raw) for raw in raws]
         known = self._known_command_ids([c for c in parsed if isinstance(c, Command)])
         for item in parsed:
             command, command_id, early = self._prepare(item, seen, known)
@@ -177,11 +173,11 @@ class Ledger(Application[UUID]):
             results.append(result)
         accounts = [a for a in touched.values() if a.pending_events]
         try:
-            self._note_saved(self.save(*accounts, *records))
+            self._save_noted(*accounts, *records)
         except BaseException:
-            self._forget(touched.values())
+            self.cache.forget(touched.values())
             raise
-        self._remember(accounts)
+        self.cache.remember(accounts)
         return results
 
     def _known_command_ids(self, commands: list[Command]) -> set[str]:
@@ -210,7 +206,7 @@ class Ledger(Application[UUID]):
         if prior is None:
             return command, command_id, None
         if prior[0] != print_:
-            return command, command_id, _rejected(command_id, command.account_id, LedgerError(
+            return command, command_id, rejected(command_id, command.account_id, LedgerError(
                 "idempotency_conflict",
                 f"command id {command_id} was already used for a different command",
                 rule="R-8.3"))
@@ -222,7 +218,7 @@ class Ledger(Application[UUID]):
         if decision.error is None:
             return Result(command_id=command_id, account_id=command.account_id, ok=True,
                           events=names)
-        return _rejected(command_id, command.account_id, decision.error, names)
+        return rejected(command_id, command.account_id, decision.error, names)
 
     def _submit(self, raw: Any) -> Result:
         for attempt in range(MAX_ATTEMPTS):
@@ -230,42 +226,42 @@ class Ledger(Application[UUID]):
                 return self._decide_and_save(raw)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
-                self._drop_cache()
+                self.cache.drop()
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
-        return _rejected(_raw_field(raw, "command_id"), _raw_field(raw, "account_id"),
+        return rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
                          LedgerError("write_conflict",
                                      "the account kept changing under concurrent writers; "
                                      "send the command again (same command_id)", rule="R-8.3"))
 
     def _decide_and_save(self, raw: Any) -> Result:
-        command, command_id, early = self._prepare(_parse(raw), {})
+        command, command_id, early = self._prepare(parse(raw), {})
         if early is not None:
             return early
         assert command is not None
-        self._sync_cache_with_log()
+        self.cache.sync_with_log()
         now = self.clock.now()
         at = command.at or now
         ctx = Context(self.catalog, self.gateway, now, command_id, self._load)
         try:
             decision = decide(ctx, command, at, now)
         except BaseException:
-            self._forget(ctx.touched.values())
+            self.cache.forget(ctx.touched.values())
             raise
         if decision.error is not None and command.command_id is not None:
             # R-8.3: another writer may have accepted this very command after our lookup
             # and before we read the account; its events and record commit together.
             _, _, again = self._prepare(command, {})
             if again is not None:
-                self._forget(ctx.touched.values())
+                self.cache.forget(ctx.touched.values())
                 return again
         if decision.error is not None and not decision.payment_failed:
             names: list[str] = []
             if ctx.new_events():
                 # Drop what was decided; only the scheduled facts stay (R-8.4).
-                self._forget(ctx.touched.values())
+                self.cache.forget(ctx.touched.values())
                 if decision.time_checked:
                     names = self._record_scheduled_only(command, at, now)
-            return _rejected(command_id, command.account_id, decision.error, names)
+            return rejected(command_id, command.account_id, decision.error, names)
         names = [type(e).__name__ for e in ctx.new_events()]
         record = None
         if decision.error is None:
@@ -290,12 +286,11 @@ class Ledger(Application[UUID]):
         accounts = list(ctx.touched.values())
         if names or record is not None:
             try:
-                self._note_saved(
-                    self.save(*accounts, *([record] if record is not None else [])))
+                self._save_noted(*accounts, *([record] if record is not None else []))
             except BaseException:
-                self._forget(accounts)
+                self.cache.forget(accounts)
                 raise
-            self._remember(accounts)
+            self.cache.remember(accounts)
         return names
 
     # -- loading -------------------------------------------------------------------
@@ -303,52 +298,21 @@ class Ledger(Application[UUID]):
     def _load(self, account_id: str) -> Account | None:
         return self._load_uuid(account_uuid(account_id))
 
-    def _drop_cache(self) -> None:
-        self._cache.clear()
-        self._log_head_seen = None
-
-    def _sync_cache_with_log(self) -> None:
-        """Keep the cache only while the log still ends where we last saw it: then no
-        other writer has appended and every cached account is current. Otherwise start
-        afresh (a concurrent write slipping in after this check is caught by the store's
-        optimistic concurrency control when we save)."""
-        head = self.recorder.max_notification_id() or 0
-        if head != self._log_head_seen:
-            self._drop_cache()
-            self._log_head_seen = head
-
-    def _note_saved(self, recordings: list[Recording[UUID]]) -> None:
-        ids = [r.notification.id for r in recordings if r.notification.id is not None]
-        if ids and self._log_head_seen is not None and min(ids) == self._log_head_seen + 1:
-            self._log_head_seen = max(ids)
-        elif ids:
-            self._log_head_seen = None  # someone else wrote in between: resync next time
+    def _save_noted(self, *aggregates: Account | CommandRecord) -> None:
+        """Save in one transaction, and tell the cache where the log now ends."""
+        recordings = self.save(*aggregates)
+        self.cache.note_saved(r.notification.id for r in recordings)
 
     def _load_uuid(self, uid: UUID) -> Account | None:
-        acct = self._cache.get(uid)
+        acct = self.cache.get(uid)
         if acct is not None:
-            self._cache.move_to_end(uid)
             return acct
         try:
-            acct = cast(Account, self.repository.get(uid, projector_func=_replay))
+            acct = cast(Account, self.repository.get(uid, projector_func=replay))
         except AggregateNotFoundError:
             return None
-        self._remember([acct])
+        self.cache.remember([acct])
         return acct
-
-    def _remember(self, accounts: Iterable[Account]) -> None:
-        for acct in accounts:
-            self._cache[acct.id] = acct
-            self._cache.move_to_end(acct.id)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-
-    def _forget_uuid(self, uid: UUID) -> None:
-        self._cache.pop(uid, None)
-
-    def _forget(self, accounts: Iterable[Account]) -> None:
-        for acct in accounts:
-            self._cache.pop(acct.id, None)
 
     def _accepted_command(self, command_id: str) -> CommandRecord | None:
         try:
@@ -384,36 +348,6 @@ class Ledger(Application[UUID]):
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock:
             return billing_run(self, parse_instant(through), progress)
-
-
-def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's projector without its runtime-Protocol isinstance check, which
-    costs more than the replay itself (EVENTSOURCING-NOTES.md)."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-def _parse(raw: Any) -> Command | Result:
-    """The command, or the validation rejection of what was sent."""
-    try:
-        return parse_command(raw)
-    except LedgerError as exc:
-        return _rejected(_raw_field(raw, "command_id"), _raw_field(raw, "account_id"), exc)
-
-
-def _raw_field(raw: Any, name: str) -> str | None:
-    if isinstance(raw, dict) and isinstance(raw.get(name), str) and len(raw[name]) <= 64:
-        value: str = raw[name]
-        return value if re.match(ID_PATTERN, value) and not contains_pan(value) else None
-    return None
-
-
-def _rejected(command_id: str | None, account_id: str | None, exc: LedgerError,
-              events: list[str] | None = None) -> Result:
-    return Result(command_id=command_id, account_id=account_id, ok=False, events=events or [],
-                  error=ErrorInfo(code=exc.code, rule=exc.rule, message=exc.message,
-                                  blockers=exc.blockers))
 
 
 __all__ = ["Ledger", "OperationalError"]

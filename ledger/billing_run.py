@@ -62,12 +62,12 @@ def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[
                     results += _decide(app, [uid], day, now)
                     break
                 except IntegrityError:
-                    app._drop_cache()
+                    app.cache.drop()
         return results
 
 
 def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
-    app._sync_cache_with_log()
+    app.cache.sync_with_log()
     ctx = Context(app.catalog, app.gateway, now, None, app._load)
     done: list[list[str]] = []
     accounts = []
@@ -82,8 +82,8 @@ def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list
             done.append([type(e).__name__ for e in acct.pending_events])
     if accounts:
         try:
-            app._note_saved(app.save(*accounts))
+            app._save_noted(*accounts)
         except BaseException:
-            app._forget(accounts)
+            app.cache.forget(accounts)
             raise
     return done
