@@ -223,7 +223,7 @@ class Ledger(Application[UUID]):
     def _submit(self, raw: Any) -> Result:
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._decide_and_save(raw)
+                return self._decide_and_save(raw, optimistic=attempt == 0)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
                 self.cache.drop()
@@ -233,8 +233,13 @@ class Ledger(Application[UUID]):
                                      "the account kept changing under concurrent writers; "
                                      "send the command again (same command_id)", rule="R-8.3"))
 
-    def _decide_and_save(self, raw: Any) -> Result:
-        command, command_id, early = self._prepare(parse(raw), {})
+    def _decide_and_save(self, raw: Any, optimistic: bool = False) -> Result:
+        """Decide and record one command. `optimistic` skips looking the command id up
+        first: an accepted repeat then fails on its command record's stream (the store
+        refuses a second first event), a refused one is looked up below, and either way
+        the caller's retry looks it up."""
+        command, command_id, early = self._prepare(parse(raw), {},
+                                                   set() if optimistic else None)
         if early is not None:
             return early
         assert command is not None

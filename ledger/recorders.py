@@ -28,6 +28,14 @@ DOMAIN_EVENTS = "ledger_domain_events"
 class InlineViews:
     views: ViewRecorderMixin | None = None
 
+    def after_transaction(self, ok: bool) -> None:
+        """What the views staged in memory holds only once the transaction committed."""
+        if self.views is not None:
+            if ok:
+                self.views.memory.committed()
+            else:
+                self.views.memory.discard()
+
     def apply_views_inline(self, cursor: Any, ids: Sequence[int] | None,
                            kwargs: dict[str, Any]) -> None:
         from projections.projector import apply_inline
@@ -39,6 +47,16 @@ class InlineViews:
 
 
 class LedgerSQLiteRecorder(InlineViews, SQLiteApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        try:
+            ids = super().insert_events(stored_events, **kwargs)
+        except BaseException:
+            self.after_transaction(ok=False)
+            raise
+        self.after_transaction(ok=True)
+        return ids
+
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
@@ -52,14 +70,22 @@ class LedgerPostgresRecorder(InlineViews, PostgresApplicationRecorder):
                       **kwargs: Any) -> Sequence[int] | None:
         """The library's insert without its pipeline, whose error handling defers an
         exception raised after the insert (here: by the views) until after COMMIT."""
-        with self.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            with conn.cursor() as curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        try:
+            with self.datastore.get_connection() as conn, conn.transaction():
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    ids = None
+                else:
+                    with conn.cursor() as curs:
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                        ids = self._fetch_ids_after_insert_events(curs, stored_events,
+                                                                  **kwargs)
+        except BaseException:
+            self.after_transaction(ok=False)
+            raise
+        self.after_transaction(ok=True)
+        return ids
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:

@@ -27,6 +27,7 @@ from ledger.account import Account, digest_of
 from ledger.integrity import chain
 from ledger.state import View
 from projections.codec import view_to_json
+from projections.memory import CommittedRow
 from projections.views import CHECKPOINT_EVERY, HistoryRow, Row, ViewRecorderMixin, instant_key
 
 PAGE = 500
@@ -51,22 +52,27 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (a runner's path); the ledger batches instead."""
-        with self.view._cursor(commit=True) as c:
-            apply_page_in(self.view, c, [(tracking.notification_id, domain_event)], tracking,
-                          self.view.tracking_position_in(c))
+        try:
+            with self.view._cursor(commit=True) as c:
+                apply_page_in(self.view, c, [(tracking.notification_id, domain_event)],
+                              tracking, self.view.tracking_position_in(c))
+        except BaseException:
+            self.view.memory.discard()
+            raise
+        self.view.memory.committed()
 
 
 def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracking,
-                  previous_id: int) -> None:
+                  previous_id: int, head: str | None = None) -> None:
     """Fold a page of events into the views and the log chain, with its tracking record.
     `previous_id` is the last notification already applied (ids may have gaps: a
-    PostgreSQL sequence value taken by a rolled-back insert is never used)."""
-    account_ids = sorted({e.originator_id for _, e in page if isinstance(e, Account.Event)},
-                         key=str)
-    touched: dict[UUID, Row] = views.rows_for_in(c, account_ids)
+    PostgreSQL sequence value taken by a rolled-back insert is never used), `head` the
+    log chain there when known."""
+    touched = _rows_before(views, c, page)
     history: list[HistoryRow] = []
     checkpoints: list[tuple[int, str]] = []
-    head = views.chain_at_in(c, previous_id)
+    if head is None:
+        head = views.chain_at_in(c, previous_id)
     for notification_id, event in page:
         head = chain(head, digest_of(event))
         if notification_id % CHECKPOINT_EVERY == 0:
@@ -78,16 +84,44 @@ def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracki
                                       row.recorded_max, view_to_json(row.view)))
     if page[-1][0] % CHECKPOINT_EVERY:
         checkpoints.append((page[-1][0], head))
-    views.write_batch_in(c, touched, history, checkpoints, tracking)
+    latest = {h.account_uuid: h for h in history}  # the last row of each account
+    views.write_batch_in(c, touched, history, checkpoints, tracking,
+                         {uid: h.state for uid, h in latest.items()})
+    views.memory.stage((page[-1][0], head), {
+        uid: CommittedRow(h.version, h.at_max, h.recorded_max, h.state)
+        for uid, h in latest.items()})
+
+
+def _rows_before(views: ViewRecorderMixin, c: Any, page: Page) -> dict[UUID, Row]:
+    """Each account's row before its first event in the page: from memory, else read."""
+    first: dict[UUID, int] = {}
+    for _, event in page:
+        if isinstance(event, Account.Event):
+            first.setdefault(event.originator_id, event.originator_version)
+    rows: dict[UUID, Row] = {}
+    unknown = []
+    for uid, version in first.items():
+        row = views.memory.row_before(uid, version) if version > 1 else None
+        if row is not None:
+            rows[uid] = row
+        elif version > 1:
+            unknown.append(uid)
+    rows.update(views.rows_for_in(c, sorted(unknown, key=str)))
+    return rows
 
 
 def apply_inline(views: ViewRecorderMixin, c: Any, page: Page) -> None:
     """Apply events inside the transaction that stores them, when the views have applied
     every notification before them; otherwise leave them to the pull loop."""
     position = views.tracking_position_in(c)
+    tracking = Tracking(views.application_name, page[-1][0])
+    known = views.memory.head
+    if known is not None and known[0] == position == page[0][0] - 1:
+        apply_page_in(views, c, page, tracking, position, known[1])
+        return
     if views.notifications_between_in(c, position, page[0][0]):
         return
-    apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]), position)
+    apply_page_in(views, c, page, tracking, position)
 
 
 def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Mapper[UUID],
@@ -110,7 +144,12 @@ def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Ma
                 apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]),
                               position)
         except IntegrityError:
+            views.memory.discard()
             continue
+        except BaseException:
+            views.memory.discard()
+            raise
+        views.memory.committed()
         applied += len(page)
         if progress is not None:
             progress(len(page))

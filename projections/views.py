@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -23,6 +23,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from ledger.state import View
 from projections.codec import view_from_json, view_to_json
+
+if TYPE_CHECKING:
+    from projections.memory import ViewMemory
 
 TABLES = ("ledger_view_accounts", "ledger_view_history")
 CHAIN_TABLES = ("ledger_log_chain",)
@@ -98,8 +101,19 @@ class ViewRecorderMixin(ViewSQL):
             for statement in SCHEMA:
                 c.execute(statement)
 
+    @property
+    def memory(self) -> ViewMemory:
+        """What this process last committed here (projections.memory)."""
+        from projections.memory import ViewMemory  # it builds on Row, defined here
+
+        kept: ViewMemory | None = self.__dict__.get("_memory")
+        if kept is None:
+            kept = self.__dict__["_memory"] = ViewMemory()
+        return kept
+
     def drop_views(self) -> None:
         """Drop every view and the tracking position (the chain is evidence: kept)."""
+        self.memory.forget()
         with self._cursor(commit=True) as c:
             for table in TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
@@ -219,7 +233,8 @@ class ViewRecorderMixin(ViewSQL):
     # -- writes --------------------------------------------------------------------
 
     def write_batch_in(self, c: Any, touched: dict[UUID, Row], history: Sequence[HistoryRow],
-                       chain_rows: Sequence[tuple[int, str]], tracking: Tracking) -> None:
+                       chain_rows: Sequence[tuple[int, str]], tracking: Tracking,
+                       states: dict[UUID, str]) -> None:
         if history:
             c.executemany(self.sql(
                 "INSERT INTO ledger_view_history (account_uuid, version, at_max, recorded_max,"
@@ -229,7 +244,8 @@ class ViewRecorderMixin(ViewSQL):
         if touched:
             c.executemany(self.sql(self.upsert_account_sql), [
                 (uid.hex, row.view.account_id, row.version, row.at_max, row.recorded_max,
-                 _due(row.view), view_to_json(row.view)) for uid, row in touched.items()])
+                 _due(row.view), states.get(uid) or view_to_json(row.view))
+                for uid, row in touched.items()])
         if chain_rows:
             c.executemany(self.sql(self.insert_chain_sql), list(chain_rows))
         self._insert_tracking_in(c, tracking)
