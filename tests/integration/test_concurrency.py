@@ -27,7 +27,7 @@ from tests.integration.checks import (
     running_balances_never_negative,
 )
 from tests.integration.workers import concurrent as workers
-from tests.stores import postgres_url_or_skip, reset_postgres
+from tests.stores import postgres_url_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +35,6 @@ AT = "2030-12-20T12:00:00Z"
 # Rejections a racing command may legitimately get; anything else fails the test.
 RACE_CODES = {"insufficient_earnings", "insufficient_connects", "billing_method_required",
               "write_conflict"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg = postgres_url_or_skip()
-    reset_postgres(pg)
-    return pg
 
 
 @pytest.fixture

@@ -194,15 +194,6 @@ def test_a_writer_killed_mid_batch_then_resubmitted_applies_every_command_once_p
 # --------------------------------------------------------------------------- (b)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg = postgres_url_or_skip()
-    reset_postgres(pg)
-    return pg
-
-
 @pytest.mark.slow
 def test_a_crash_inside_the_view_update_loses_the_whole_command_and_nothing_else(
         url: str, batch_file: Path, clean_run: dict[str, Any]) -> None:
