@@ -94,13 +94,16 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "submit":
             return _submit(ledger, args.file)
         if args.command == "show":
-            view = ledger.account(args.account, as_of=args.as_of, known_at=args.known_at)
+            view = ledger.account(args.account, as_of=_instant_option(args.as_of, "--as-of"),
+                                  known_at=_instant_option(args.known_at, "--known-at"))
             print_view(view, as_json=args.json)
             return EXIT_OK
         if args.command == "history":
             print_history(ledger.history(args.account), as_json=args.json)
             return EXIT_OK
-        report = ledger.run_billing(args.through, progress=_progress_bar("billing"))
+        through = _instant_option(args.through, "--through")
+        assert through is not None
+        report = ledger.run_billing(through, progress=_progress_bar("billing"))
         if args.json:
             print(json.dumps(report))
         else:
@@ -113,7 +116,19 @@ def _run(args: argparse.Namespace) -> int:
         ledger.close()
 
 
+def _instant_option(value: str | None, option: str) -> str | None:
+    from ledger.clock import parse_instant
+
+    if value is not None:
+        try:
+            parse_instant(value)
+        except ValueError:
+            raise UsageError(f"{option}: not an ISO 8601 date or datetime: {value!r}") from None
+    return value
+
+
 def _open(args: argparse.Namespace) -> Ledger:
+    _instant_option(args.clock, "--clock")
     try:
         return Ledger.open(args.store, clock=args.clock, policy=args.policy)
     except ValueError as exc:

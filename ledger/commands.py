@@ -121,11 +121,17 @@ CARD_BRANDS = (
 )
 
 
+def _brand_name(value: Any) -> Any:
+    """"Visa", "American Express", "Diners Club International" -> visa, american_express, ..."""
+    return "_".join(value.lower().split()) if isinstance(value, str) else value
+
+
 class AddBillingMethod(Command):
     type: Literal["add_billing_method"]
     method_id: Id
     method: Literal["card", "paypal"]
-    brand: Literal[CARD_BRANDS] | None = None  # type: ignore[valid-type]
+    brand: Annotated[Literal[CARD_BRANDS] | None,  # type: ignore[valid-type]
+                     BeforeValidator(_brand_name)] = None
     last4: Annotated[str, Field(pattern=r"^[0-9]{4}$", strict=True)] | None = None
     exp_month: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
     exp_year: Annotated[StrictInt, Field(ge=2000, le=2100)] | None = None
@@ -138,7 +144,9 @@ class AddBillingMethod(Command):
     def _fields_of_the_method(self) -> AddBillingMethod:
         card = {"brand": self.brand, "last4": self.last4, "exp_month": self.exp_month,
                 "exp_year": self.exp_year, "token": self.token}
-        paypal = {"email": self.email, "verified": self.verified}
+        if self.method == "card" and self.verified is not None:
+            raise ValueError("a card does not take verified")
+        paypal = {"email": self.email}
         mine, other = (card, paypal) if self.method == "card" else (paypal, card)
         missing = [k for k, v in mine.items() if v is None]
         foreign = [k for k, v in other.items() if v is not None]
@@ -247,8 +255,13 @@ class OpenContract(Command):
 
 
 class CloseContract(Command):
+    """`hourly` and `role` may be repeated (INTERFACE lists them for both); the open
+    contract's own are what count."""
+
     type: Literal["close_contract"]
     contract_id: Id
+    hourly: StrictBool | None = None
+    role: Literal["freelancer", "client"] | None = None
 
 
 class PostJob(Command):

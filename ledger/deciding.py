@@ -17,7 +17,7 @@ from ledger.errors import LedgerError, PaymentDeclined
 from ledger.handlers import BLOCKED_WHEN_SUSPENDED, HANDLERS
 from ledger.handlers.authorization import authorize
 from ledger.handlers.context import Context
-from ledger.handlers.opening import open_account
+from ledger.handlers.opening import check_opening, open_account
 from ledger.policy import Catalog
 from ledger.schedule import catch_up
 
@@ -40,6 +40,7 @@ def decide(ctx: Context, command: Command, at: datetime, now: datetime) -> Decis
             if acct is not None:
                 raise LedgerError("account_exists", f"{command.account_id} already exists",
                                   rule="R-1.1")
+            check_opening(ctx, command)
             check_time(ctx.catalog, None, at, now)
             decision.time_checked = True
             open_account(ctx, command, at)

@@ -38,7 +38,7 @@ class Block:
     promo: tuple[str | None, int] = (None, 0)
     price: Decimal | None = None
     rollover: list[list[int]] = field(default_factory=list)
-    monthly: int = 0
+    monthly: int | None = None  # None: no refill is expected
 
 
 @dataclass

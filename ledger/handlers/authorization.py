@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ledger.commands import Command
 from ledger.errors import LedgerError
-from ledger.state import AccountState
+from ledger.state import CONNECTS_KINDS, TEAM_KINDS, AccountState
 
 MEMBER_MAY = frozenset({"submit_proposal", "withdraw_proposal"})
 MANAGER_MAY = MEMBER_MAY | {"post_job", "close_job", "open_contract", "close_contract"}
@@ -19,6 +19,26 @@ ROLE_MAY = {"member": MEMBER_MAY, "manager": MANAGER_MAY, "admin": ADMIN_MAY}
 
 
 def authorize(state: AccountState, command: Command) -> None:
+    _check_actor(state, command)
+    _check_kind(state, command)
+
+
+def _check_kind(state: AccountState, command: Command) -> None:
+    """Commands this kind of account has no part in: refused before the checks of time
+    (R-8.5 puts not_authorized there)."""
+    kind = state.view.kind
+    if command.type in ("submit_proposal", "withdraw_proposal") and kind not in CONNECTS_KINDS:
+        raise LedgerError("not_authorized", f"a {kind} account does not submit proposals",
+                          rule="R-1.1")
+    if command.type in ("add_team_member", "remove_team_member") and kind not in TEAM_KINDS:
+        raise LedgerError("not_authorized", f"a {kind} account has no team", rule="R-1.2")
+    if command.type == "close_account" and kind == "member" and not state.owned_companies:
+        raise LedgerError("not_authorized",
+                          "a team member without a freelancer profile or company closes the "
+                          "account by leaving the last team", rule="R-7.4")
+
+
+def _check_actor(state: AccountState, command: Command) -> None:
     actor = command.acting
     view = state.view
     if actor == command.account_id or (view.owner_id is not None and actor == view.owner_id):

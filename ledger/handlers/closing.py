@@ -69,10 +69,6 @@ def close_account(ctx: Context, acct: Account, cmd: CloseAccount, at: datetime) 
                           "an enterprise account is closed by its account team; contact them",
                           rule="R-7.6")
     group = _closing_group(ctx, acct, at)
-    if view.kind == "member" and len(group) == 1:
-        raise LedgerError("not_authorized",
-                          "a team member without a freelancer profile or company closes the "
-                          "account by leaving the last team", rule="R-7.4")
     blockers: set[str] = set()
     for member in group:
         state = member.state

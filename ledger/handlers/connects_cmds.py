@@ -49,9 +49,6 @@ def purchase_connects(ctx: Context, acct: Account, cmd: PurchaseConnects, at: da
 
 def submit_proposal(ctx: Context, acct: Account, cmd: SubmitProposal, at: datetime) -> None:
     view = acct.state.view
-    if view.kind not in CONNECTS_KINDS:
-        raise LedgerError("not_authorized",
-                          f"a {view.kind} account does not submit proposals", rule="R-1.1")
     if cmd.proposal_id in acct.state.proposals:
         raise LedgerError("duplicate_id",
                           f"proposal {cmd.proposal_id} already exists on {cmd.account_id}",

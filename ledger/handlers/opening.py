@@ -13,9 +13,36 @@ from ledger.schedule import expiry_date
 from ledger.state import CONNECTS_KINDS, PERSON_KINDS
 
 
+def check_opening(ctx: Context, cmd: OpenAccount) -> None:
+    """Who may open it and whether its owner can own it: R-8.5 puts these (unknown or
+    closed owner, not_authorized) before the checks of time."""
+    owner = ctx.load(cmd.owner_id) if cmd.kind in ("agency", "company") and cmd.owner_id else None
+    if cmd.kind in ("agency", "company") and owner is None:
+        raise LedgerError("unknown_account", f"owner {cmd.owner_id} does not exist; open it first",
+                          rule="R-1.1")
+    if owner is not None and owner.state.view.status == "closed":
+        raise LedgerError("account_closed", f"owner {cmd.owner_id} is closed", rule="R-1.3")
+    if cmd.actor is not None and cmd.actor not in (cmd.account_id, cmd.owner_id):
+        raise LedgerError("not_authorized",
+                          f"{cmd.actor} may not open {cmd.account_id} for {cmd.owner_id}",
+                          rule="R-1.2")
+    if owner is None:
+        return
+    kinds = ("freelancer",) if cmd.kind == "agency" else PERSON_KINDS
+    if owner.state.view.kind not in kinds:
+        raise LedgerError(
+            "not_authorized",
+            f"a {cmd.kind} is owned by a {' or '.join(kinds)}; {cmd.owner_id} is a "
+            f"{owner.state.view.kind}",
+            rule="R-1.1",
+        )
+
+
 def open_account(ctx: Context, cmd: OpenAccount, at: datetime) -> Account:
+    """After check_opening and the checks of time: the new stream's events first, then
+    the owner learns of it on its own stream."""
     version = ctx.version_on(at)
-    owner = _check_owner(ctx, cmd, at)
+    _check_one_agency(ctx, cmd)
     day = at.date()
     plan_fields: dict[str, object] = dict(
         plan=None, policy_version=None, billing_day=None, cycle_start=None,
@@ -38,44 +65,30 @@ def open_account(ctx: Context, cmd: OpenAccount, at: datetime) -> Account:
         **plan_fields,
     )
     ctx.touch(acct, mark=0)
-    monthly = version.terms(cmd.kind, "basic").monthly_connects if cmd.kind in CONNECTS_KINDS else 0
-    if monthly:
-        # R-4.4: the first cycle's Connects, on the opening day.
-        ctx.emit(acct, Account.ConnectsRefilled, at, lot_id=1, quantity=monthly,
+    if cmd.kind in CONNECTS_KINDS:
+        # R-4.4: the first cycle's Connects, on the opening day (recorded even when the
+        # policy grants none, so that every cycle has its refill).
+        ctx.emit(acct, Account.ConnectsRefilled, at, lot_id=1,
+                 quantity=version.terms(cmd.kind, "basic").monthly_connects,
                  expires_on=expiry_date(version, day), plan="basic",
                  policy_version=version.name)
-    if owner is not None:
+    if cmd.kind in ("agency", "company") and cmd.owner_id is not None:
+        owner = ctx.require_other(cmd.owner_id, at, "owner")
         ctx.emit(owner, Account.OwnedAccountOpened, at, owned_id=cmd.account_id, kind=cmd.kind)
     return acct
 
 
-def _check_owner(ctx: Context, cmd: OpenAccount, at: datetime) -> Account | None:
-    """Agencies and companies are owned by a person, who learns of it on its own stream."""
-    if cmd.actor is not None and cmd.actor not in (cmd.account_id, cmd.owner_id):
-        raise LedgerError("not_authorized",
-                          f"{cmd.actor} may not open {cmd.account_id} for {cmd.owner_id}",
-                          rule="R-1.2")
-    if cmd.kind not in ("agency", "company") or cmd.owner_id is None:
-        return None
+def _check_one_agency(ctx: Context, cmd: OpenAccount) -> None:
+    if cmd.kind != "agency" or cmd.owner_id is None:
+        return
     owner = ctx.load(cmd.owner_id)
-    if owner is None:
-        raise LedgerError("unknown_account", f"owner {cmd.owner_id} does not exist; open it first",
-                          rule="R-1.1")
-    kinds = ("freelancer",) if cmd.kind == "agency" else PERSON_KINDS
-    if owner.state.view.kind not in kinds:
+    if owner is None or owner.state.owned_agency is None:
+        return
+    agency = ctx.load(owner.state.owned_agency)
+    if agency is not None and agency.state.view.status != "closed":
         raise LedgerError(
-            "not_authorized",
-            f"a {cmd.kind} is owned by a {' or '.join(kinds)}; {cmd.owner_id} is a "
-            f"{owner.state.view.kind}",
-            rule="R-1.1",
+            "agency_exists",
+            f"{cmd.owner_id} already owns agency {owner.state.owned_agency}; a person owns at "
+            "most one agency",
+            rule="R-7.4",
         )
-    if cmd.kind == "agency" and owner.state.owned_agency is not None:
-        agency = ctx.load(owner.state.owned_agency)
-        if agency is not None and agency.state.view.status != "closed":
-            raise LedgerError(
-                "agency_exists",
-                f"{cmd.owner_id} already owns agency {owner.state.owned_agency}; a person "
-                "owns at most one agency",
-                rule="R-7.4",
-            )
-    return ctx.require_other(cmd.owner_id, at, "owner")

@@ -9,7 +9,6 @@ from ledger.commands import AddTeamMember, LeaveTeam, RemoveTeamMember
 from ledger.errors import LedgerError
 from ledger.handlers.closing import person_blockers
 from ledger.handlers.context import Context
-from ledger.state import TEAM_KINDS
 
 
 def _member_account(ctx: Context, member_id: str, at: datetime) -> Account | None:
@@ -22,8 +21,6 @@ def _member_account(ctx: Context, member_id: str, at: datetime) -> Account | Non
 
 def add_team_member(ctx: Context, acct: Account, cmd: AddTeamMember, at: datetime) -> None:
     view = acct.state.view
-    if view.kind not in TEAM_KINDS:
-        raise LedgerError("not_authorized", f"a {view.kind} account has no team", rule="R-1.2")
     if cmd.member_id in acct.state.team or cmd.member_id in (view.owner_id, view.account_id):
         raise LedgerError("duplicate_id",
                           f"{cmd.member_id} is already on the team of {cmd.account_id}",

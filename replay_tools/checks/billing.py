@@ -137,7 +137,7 @@ def _step(c: Check) -> None:
             _refill(c, block)
             block.phase = "done"
             return
-        if block.monthly:
+        if block.monthly is not None:
             c.fail("R-4.4", f"the refill of the billing date {block.day} is missing",
                    block.monthly, None)
         block.phase = "done"
@@ -229,6 +229,6 @@ def finish_block(s: Stream, r: Reporter) -> None:
     if block.phase == "rollover" and block.rollover:
         r.fail("rederive", "R-5.2", f"the rollover expiry of the billing date {block.day} is "
                "missing", block.rollover, None)
-    if block.phase in ("rollover", "refill") and block.monthly:
+    if block.phase in ("rollover", "refill") and block.monthly is not None:
         r.fail("rederive", "R-4.4", f"the refill of the billing date {block.day} is missing",
                block.monthly, None)
