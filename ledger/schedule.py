@@ -84,10 +84,10 @@ def billing_date(ctx: Context, acct: Account, day: date) -> None:
         ctx.emit(acct, Account.ConnectsExpired, at, reason=f"rollover_{terms.rollover}",
                  quantity=sum(n for _, n in takes), lots=[list(t) for t in takes],
                  policy_version=version.name)
-    if True:  # every billing date refills, even by 0 under a policy granting none
-        ctx.emit(acct, Account.ConnectsRefilled, at, lot_id=view.next_lot_id,
-                 quantity=terms.monthly_connects, expires_on=expiry_date(version, day),
-                 plan=view.plan or "basic", policy_version=version.name)
+    # every billing date refills, even by 0 under a policy granting none.
+    ctx.emit(acct, Account.ConnectsRefilled, at, lot_id=view.next_lot_id,
+             quantity=terms.monthly_connects, expires_on=expiry_date(version, day),
+             plan=view.plan or "basic", policy_version=version.name)
 
 
 def renew_plus(ctx: Context, acct: Account, day: date, version: PolicyVersion) -> None:

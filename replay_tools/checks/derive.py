@@ -33,9 +33,9 @@ def opened(c: Check) -> None:
     c.same("billing_day", billing_day, "R-4.3")
     c.same("cycle_start", d, "R-4.4")
     c.same("next_billing_date", cycles.next_billing_date(d, billing_day), "R-4.3")
-    if True:  # a refill is recorded on the opening day even when it grants 0
-        c.stream.pending.append(Expect(("ConnectsRefilled",), "R-4.4",
-                                       "the first cycle's Connects"))
+    # A refill is recorded on the opening day even when it grants 0.
+    c.stream.pending.append(Expect(("ConnectsRefilled",), "R-4.4",
+                                   "the first cycle's Connects"))
 
 
 def refilled(c: Check) -> None:
