@@ -11,7 +11,8 @@ projection's pull loop catches up from the notification log instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -28,13 +29,18 @@ DOMAIN_EVENTS = "ledger_domain_events"
 class InlineViews:
     views: ViewRecorderMixin | None = None
 
-    def after_transaction(self, ok: bool) -> None:
-        """What the views staged in memory holds only once the transaction committed."""
-        if self.views is not None:
-            if ok:
-                self.views.memory.committed()
-            else:
+    @contextmanager
+    def views_kept_on_commit(self) -> Iterator[None]:
+        """Around a transaction: what the views staged in memory holds only once it has
+        committed."""
+        try:
+            yield
+        except BaseException:
+            if self.views is not None:
                 self.views.memory.discard()
+            raise
+        if self.views is not None:
+            self.views.memory.committed()
 
     def apply_views_inline(self, cursor: Any, ids: Sequence[int] | None,
                            kwargs: dict[str, Any]) -> None:
@@ -49,13 +55,8 @@ class InlineViews:
 class LedgerSQLiteRecorder(InlineViews, SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
-        try:
-            ids = super().insert_events(stored_events, **kwargs)
-        except BaseException:
-            self.after_transaction(ok=False)
-            raise
-        self.after_transaction(ok=True)
-        return ids
+        with self.views_kept_on_commit():
+            return super().insert_events(stored_events, **kwargs)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
@@ -70,22 +71,15 @@ class LedgerPostgresRecorder(InlineViews, PostgresApplicationRecorder):
                       **kwargs: Any) -> Sequence[int] | None:
         """The library's insert without its pipeline, whose error handling defers an
         exception raised after the insert (here: by the views) until after COMMIT."""
-        try:
-            with self.datastore.get_connection() as conn, conn.transaction():
-                with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                if not stored_events:
-                    ids = None
-                else:
-                    with conn.cursor() as curs:
-                        self._insert_stored_events(curs, stored_events, **kwargs)
-                        ids = self._fetch_ids_after_insert_events(curs, stored_events,
-                                                                  **kwargs)
-        except BaseException:
-            self.after_transaction(ok=False)
-            raise
-        self.after_transaction(ok=True)
-        return ids
+        with self.views_kept_on_commit(), self.datastore.get_connection() as conn, (
+                conn.transaction()):
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:

@@ -3,12 +3,9 @@ library's tracking table for this application (`ledger_tracking`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from projections.views import ViewRecorderMixin
@@ -27,10 +24,3 @@ class PostgresViewRecorder(ViewRecorderMixin, PostgresTrackingRecorder):
     def stream_key(self, uid: UUID) -> Any:
         return uid
 
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as c:
-            yield c
-
-    def _insert_tracking_in(self, c: Any, tracking: Tracking) -> None:
-        self._insert_tracking(c, tracking)

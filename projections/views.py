@@ -91,10 +91,12 @@ class ViewRecorderMixin(ViewSQL):
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
-        raise NotImplementedError
+        # Both the SQLite and the PostgreSQL datastore take `transaction(commit=...)`.
+        with self.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
+            yield c
 
     def _insert_tracking_in(self, c: Any, tracking: Tracking) -> None:
-        raise NotImplementedError
+        self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
     def create_views(self) -> None:
         with self._cursor(commit=True) as c:
@@ -284,10 +286,4 @@ def _columns(row: Any, n: int) -> tuple[Any, ...]:
 
 
 class SQLiteViewRecorder(ViewRecorderMixin, SQLiteTrackingRecorder):
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as c:
-            yield c
-
-    def _insert_tracking_in(self, c: Any, tracking: Tracking) -> None:
-        self._insert_tracking(c, tracking)
+    """The views on SQLite: `?` placeholders, the library's `tracking` table."""

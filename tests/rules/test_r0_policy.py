@@ -19,6 +19,7 @@ import pytest
 
 from ledger import Ledger, LedgerError
 from ledger.policy import default_catalog
+from tests.rules.steps import assert_rejected, submit_ok
 
 # -- helpers ------------------------------------------------------------------------
 
@@ -30,27 +31,6 @@ def default_catalog_dict() -> dict[str, Any]:
 
 def version_named(catalog: dict[str, Any], name: str) -> dict[str, Any]:
     return next(v for v in catalog["versions"] if v["name"] == name)
-
-
-def submit_ok(ledger: Ledger, cmd: dict[str, Any]) -> Any:
-    result = ledger.submit(cmd)
-    assert result.ok, result.model_dump(mode="json")
-    return result
-
-
-def assert_rejected(ledger: Ledger, cmd: dict[str, Any], code: str) -> Any:
-    """The command is refused with `code` and records nothing (R-8.4)."""
-    account_id = cmd["account_id"]
-    before = len(ledger.history(account_id))
-    version = ledger.account(account_id).version
-    result = ledger.submit(cmd)
-    assert not result.ok
-    assert result.error is not None
-    assert result.error.code == code, result.model_dump(mode="json")
-    assert result.events == []
-    assert len(ledger.history(account_id)) == before
-    assert ledger.account(account_id).version == version
-    return result
 
 
 def open_account(ledger: Ledger, account_id: str, at: str, kind: str = "freelancer",
