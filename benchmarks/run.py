@@ -1,65 +1,56 @@
-"""Run the benchmarks and print one table: medians, baselines from the same run, ratios.
+"""Run the benchmarks and print one table: every path, its baseline from the same run,
+the ratio, the target and whether it is met.
 
-    python -m benchmarks.run            # full sizes (minutes); SQLite, and PostgreSQL if it answers
+    python -m benchmarks.run            # full sizes; SQLite, and PostgreSQL if it answers
     python -m benchmarks.run --quick    # tiny sizes: a smoke run (the test suite uses it)
+    python -m benchmarks.run --only single,as_of --stores sqlite --repeat 5
 
 Every workload runs in a fresh process on a fresh store, `--repeat` times (median
-reported); peak memory is that process's maximum resident set size.
+reported); peak memory is that process's maximum resident set size, data building
+included. PostgreSQL runs use their own database (`ledger_bench`), dropped and made
+again for every workload, so they never touch the test suite's database. Rows come from
+the registry (benchmarks/registry.py): every `benchmarks/rows_*.py` module adds its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import pkgutil
+import platform
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
 from pathlib import Path
-from typing import Any
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+import benchmarks
+from benchmarks.registry import Result, Row, rows, workload
 
-
-@dataclass(frozen=True)
-class Row:
-    workload: str
-    full: int
-    quick: int
-    baselines: tuple[str, ...] = ()
-    label: str = ""
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+PG_ADMIN_URL = f"{PG_SERVER}/test"
+PG_BENCH_DB = "ledger_bench"
+HEADER = ("| path | store | N | ours | baseline (same run) | ratio | target | met | peak MB |\n"
+          "|---|---|---:|---|---|---:|---|---|---:|")
 
 
-PLAN = (
-    Row("commands_one_at_a_time", 2000, 60,
-        ("library_get_save", "library_save", "raw_one_row_per_transaction")),
-    Row("commands_batch", 20000, 300, ("library_get_save", "library_batch_save")),
-    Row("cli_submit_file", 20000, 300, ("library_batch_save", "raw_executemany")),
-    Row("billing_run", 100_000, 50, ("library_batch_save",)),
-    Row("audit_replay", 1_000_000, 300, ("library_read_decode", "raw_select_all")),
-    Row("as_of_queries", 10, 10, (), "as_of_queries (10 events)"),
-    Row("as_of_queries", 1000, 100, (), "as_of_queries (1,000 events)"),
-    Row("as_of_queries", 100_000, 400, (), "as_of_queries (100,000 events)"),
-)
-BASELINE_SIZES = {
-    "library_get_save": (2000, 100), "library_save": (2000, 100),
-    "library_batch_save": (20000, 2000), "library_read_decode": (200_000, 2000),
-    "raw_one_row_per_transaction": (2000, 100), "raw_executemany": (200_000, 2000),
-    "raw_select_all": (1_000_000, 2000),
-}
+def load_row_modules() -> None:
+    """Import every benchmarks/rows_*.py: each registers its rows and workloads."""
+    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if info.name.startswith("rows_"):
+            importlib.import_module(f"benchmarks.{info.name}")
 
 
-def run_one(name: str, url: str, size: int) -> dict[str, Any]:
-    from benchmarks.workloads import WORKLOADS
-
-    result = WORKLOADS[name](url, size)
+def run_one(name: str, url: str, size: int) -> Result:
+    result = workload(name)(url, size)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def measure(name: str, store: str, size: int, repeat: int) -> dict[str, Any]:
+def measure(name: str, store: str, size: int, repeat: int) -> Result:
     runs = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +65,7 @@ def measure(name: str, store: str, size: int, repeat: int) -> dict[str, Any]:
     merged = dict(runs[-1])
     merged["rate"] = statistics.median(r["rate"] for r in runs)
     merged["peak_mb"] = max(r["peak_mb"] for r in runs)
-    for key in ("p50_ms", "p99_ms", "seconds"):
+    for key in ("p50_ms", "p95_ms", "p99_ms", "seconds"):
         if key in runs[0]:
             merged[key] = statistics.median(r[key] for r in runs)
     return merged
@@ -83,77 +74,138 @@ def measure(name: str, store: str, size: int, repeat: int) -> dict[str, Any]:
 def _fresh_pg() -> str:
     import psycopg
 
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        for (table,) in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
-            conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    return PG_URL
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+    return f"{PG_SERVER}/{PG_BENCH_DB}"
 
 
 def postgres_answers() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL, connect_timeout=3):
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
             return True
     except Exception:
         return False
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgresql")
-    parser.add_argument("--only", help="comma-separated workloads")
+    parser.add_argument("--only", help="comma-separated row keys or key prefixes "
+                                       "(single, batch, cli_submit, billing, audit, demo, "
+                                       "as_of, http, console, what_if)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    load_row_modules()
     if args.one:
         print(json.dumps(run_one(args.one, args.url, args.size)))
         return 0
-    stores = [s for s in args.stores.split(",") if s == "sqlite" or postgres_answers()]
-    only = set(args.only.split(",")) if args.only else None
-    lines = ["| store | workload | size | median | unit | peak MB | vs baseline (same run) |",
-             "|---|---|---:|---:|---|---:|---|"]
-    for store in stores:
-        baseline_cache: dict[str, dict[str, Any]] = {}
-        for row in PLAN:
-            if only and row.workload not in only:
-                continue
-            size = row.quick if args.quick else row.full
-            res = measure(row.workload, store, size, args.repeat)
-            lines.append(_line(store, row, size, res, baseline_cache, args))
-            print(lines[-1], file=sys.stderr, flush=True)
+    wanted = args.stores.split(",")
+    pg_ok = "postgresql" in wanted and postgres_answers()
+    only = args.only.split(",") if args.only else None
+    cache: dict[tuple[str, str, int], Result] = {}
+    lines = [HEADER]
+    for row in rows():
+        if only and not any(row.key == o or row.key.startswith(o + ".") for o in only):
+            continue
+        if row.store not in wanted:
+            continue
+        if row.store == "postgresql" and not pg_ok:
+            lines.append(_unmeasured(row, "not run: PostgreSQL did not answer"))
+        elif row.workload is None:
+            lines.append(_unmeasured(row, f"not measured: {row.note}"))
+        else:
+            lines.append(_measured(row, args, cache))
+        print(lines[-1], file=sys.stderr, flush=True)
+    print(_heading(args))
     print("\n".join(lines))
     return 0
 
 
-def _line(store: str, row: Row, size: int, res: dict[str, Any],
-          cache: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
-    label = row.label or row.workload
+def _heading(args: argparse.Namespace) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False, cwd=Path(__file__).parent).stdout.strip()
+    sizes = "QUICK sizes: verdicts say only that each row runs" if args.quick else "full sizes"
+    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit or '?'}, "
+            f"{platform.machine()} {_cores()} cores, Python {platform.python_version()}, "
+            f"{sizes}, median of {args.repeat}\n")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+
+
+def _measured(row: Row, args: argparse.Namespace, cache: dict[tuple[str, str, int], Result]
+              ) -> str:
+    assert row.workload is not None
+    size = row.quick if args.quick else row.full
+    res = _cached(cache, row.workload, row.store, size, args.repeat)
     if "error" in res:
-        return f"| {store} | {label} | {size:,} | failed: {res['error'][:80]} | | | |"
-    comparisons = []
-    for name in row.baselines:
-        if name not in cache:
-            full, quick = BASELINE_SIZES[name]
-            cache[name] = measure(name, store, quick if args.quick else full, args.repeat)
-        base = cache[name]
+        return _cells(row, size, f"failed: {res['error'][:80]}", "", "", "", "", "")
+    base_cell, ratio = "", None
+    if row.baseline:
+        full, quick = row.baseline_size or (row.full, row.quick)
+        bsize = quick if args.quick else full
+        base = _cached(cache, row.baseline, row.store, bsize, args.repeat)
         if "error" in base:
-            comparisons.append(f"{name}: failed")
+            base_cell = f"{row.baseline}: failed"
         else:
-            comparisons.append(f"{name} {base['rate']:,.0f} {base['unit']} "
-                               f"(ours {res['rate'] / base['rate']:.2f}x)")
-    extra = ""
-    if "p99_ms" in res:
-        extra = f"p50 {res['p50_ms']:.3f} ms, p99 {res['p99_ms']:.3f} ms ({res['events']:,} events)"
+            base_cell = f"{row.baseline} (N={bsize:,}) {_figure(base)}"
+            ratio = _ratio(row, res, base)
+    target = row.target.text if row.target else "none stated"
+    met = ("yes" if row.target.met(res, ratio) else "no") if row.target else "-"
+    return _cells(row, size, _figure(res), base_cell,
+                  f"{ratio:.2f}x" if ratio is not None else "", target, met,
+                  f"{res['peak_mb']:.0f}")
+
+
+def _cached(cache: dict[tuple[str, str, int], Result], name: str, store: str, size: int,
+            repeat: int) -> Result:
+    key = (name, store, size)
+    if key not in cache:
+        cache[key] = measure(name, store, size, repeat)
+    return cache[key]
+
+
+def _ratio(row: Row, res: Result, base: Result) -> float | None:
+    ours, theirs = float(res.get(row.ratio_by, 0)), float(base.get(row.ratio_by, 0))
+    return ours / theirs if theirs else None
+
+
+def _figure(res: Result) -> str:
+    parts = [f"{res['rate']:,.0f} {res['unit']}"]
     if "seconds" in res:
-        extra = f"{res['seconds']:.1f} s for {size:,} accounts"
-    detail = "; ".join(c for c in (extra, *comparisons) if c)
-    return (f"| {store} | {label} | {size:,} | {res['rate']:,.0f} | {res['unit']} | "
-            f"{res['peak_mb']:.0f} | {detail} |")
+        parts.append(f"{res['seconds']:.1f} s")
+    lat = [f"{k[:3]} {res[k]:.3f}" for k in ("p50_ms", "p95_ms", "p99_ms") if k in res]
+    if lat:
+        parts.append(" / ".join(lat) + " ms")
+    if "events" in res:
+        parts.append(f"{res['events']:,} events")
+    return ", ".join(parts)
+
+
+def _unmeasured(row: Row, why: str) -> str:
+    target = row.target.text if row.target else "none stated"
+    size = f"{row.full:,}" if row.full else ""
+    issue = f" (#{row.issue})" if row.issue and row.issue != 16 else ""
+    return (f"| {row.path}{issue} | {row.store} | {size} | {why} | {row.baseline or ''} | | "
+            f"{target} | not measured | |")
+
+
+def _cells(row: Row, size: int, ours: str, base: str, ratio: str, target: str, met: str,
+           mb: str) -> str:
+    issue = f" (#{row.issue})" if row.issue and row.issue != 16 else ""
+    return (f"| {row.path}{issue} | {row.store} | {size:,} | {ours} | {base} | {ratio} | "
+            f"{target} | {met} | {mb} |")
 
 
 if __name__ == "__main__":

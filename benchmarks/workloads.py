@@ -129,6 +129,23 @@ def billing_run(url: str, n: int) -> dict[str, Any]:
             "events": report["events"]}
 
 
+def ledger_demo(url: str, n: int) -> dict[str, Any]:
+    """`ledger demo --accounts n` (a year) through the command line's own entry point."""
+    import contextlib
+    import io
+
+    from ledger.cli import main
+
+    out = io.StringIO()
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["--store", url, "demo", "--accounts", str(n)])
+    dt = time.perf_counter() - t
+    if code != 0:
+        raise RuntimeError(f"ledger demo exited {code}")
+    return {"rate": n / dt, "unit": "accounts/s", "seconds": dt}
+
+
 def as_of_queries(url: str, n: int) -> dict[str, Any]:
     """p50/p99 of point-in-time queries on one account with about n events."""
     led = _ledger(url)
@@ -331,6 +348,7 @@ WORKLOADS: dict[str, Workload] = {
     "cli_submit_file": cli_submit_file,
     "billing_run": billing_run,
     "as_of_queries": as_of_queries,
+    "ledger_demo": ledger_demo,
     "audit_replay": audit_replay,
     "library_get_save": library_get_save,
     "library_save": library_save,
