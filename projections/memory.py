@@ -43,8 +43,11 @@ class ViewMemory:
         kept = self._rows.get(uid)
         return kept.to_row() if kept is not None and kept.version == version - 1 else None
 
-    def stage(self, head: tuple[int, str], rows: dict[UUID, CommittedRow]) -> None:
+    def stage(self, head: tuple[int, str] | None, rows: dict[UUID, CommittedRow]) -> None:
+        """`head` None: the page was not certified (a reader's), the head is not known."""
         self._staged_head = head
+        if head is None:
+            self.head = None
         self._staged_rows.update(rows)
 
     def committed(self) -> None:

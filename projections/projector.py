@@ -6,6 +6,15 @@ their tracking record either inline, inside the transaction that stores the even
 (ledger.recorders), or by the pull loop (`catch_up`), which reads pages of
 notifications after the views' tracking position: that works on every store (SQLite
 has no subscriptions), resumes where it stopped, and rebuilds dropped views.
+
+Only a writer certifies (R-8.8): the log chain's checkpoints are written by the inline
+path, inside the transaction that stores the events they cover. The pull loop is what
+readers run (`ledger show`, queries, the billing run's read path, rebuilds): it folds
+the views and moves the tracking position but never adds a checkpoint, so a row
+inserted behind the ledger's back stays uncertified however often it is read. A writer
+whose events follow uncertified notifications does not chain over them either: it
+starts from the last checkpoint it can find at its position ("" when there is none),
+so the audit's recomputed chain disagrees there and names the segment.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
         try:
             with self.view._cursor(commit=True) as c:
                 apply_page_in(self.view, c, [(tracking.notification_id, domain_event)],
-                              tracking, self.view.tracking_position_in(c))
+                              tracking, self.view.tracking_position_in(c), certify=False)
         except BaseException:
             self.view.memory.discard()
             raise
@@ -63,31 +72,34 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
 
 
 def apply_page_in(views: ViewRecorderMixin, c: Any, page: Page, tracking: Tracking,
-                  previous_id: int, head: str | None = None) -> None:
-    """Fold a page of events into the views and the log chain, with its tracking record.
+                  previous_id: int, head: str | None = None, *, certify: bool) -> None:
+    """Fold a page of events into the views, with its tracking record, and (`certify`:
+    the writer's own events, in their own transaction) into the log chain.
     `previous_id` is the last notification already applied (ids may have gaps: a
     PostgreSQL sequence value taken by a rolled-back insert is never used), `head` the
     log chain there when known."""
     touched = _rows_before(views, c, page)
     history: list[HistoryRow] = []
     checkpoints: list[tuple[int, str]] = []
-    if head is None:
+    if certify and head is None:
         head = views.chain_at_in(c, previous_id)
     for notification_id, event in page:
-        head = chain(head, digest_of(event))
-        if notification_id % CHECKPOINT_EVERY == 0:
-            checkpoints.append((notification_id, head))
+        if head is not None:
+            head = chain(head, digest_of(event))
+            if notification_id % CHECKPOINT_EVERY == 0:
+                checkpoints.append((notification_id, head))
         if isinstance(event, Account.Event):
             row = fold_event(touched.get(event.originator_id), event)
             touched[event.originator_id] = row
             history.append(HistoryRow(event.originator_id, row.version, row.at_max,
                                       row.recorded_max, view_to_json(row.view)))
-    if page[-1][0] % CHECKPOINT_EVERY:
+    if head is not None and page[-1][0] % CHECKPOINT_EVERY:
         checkpoints.append((page[-1][0], head))
     latest = {h.account_uuid: h for h in history}  # the last row of each account
     views.write_batch_in(c, touched, history, checkpoints, tracking,
                          {uid: h.state for uid, h in latest.items()})
-    views.memory.stage((page[-1][0], head), {
+    # A reader's page leaves the remembered head behind: the next writer reads it back.
+    views.memory.stage((page[-1][0], head) if head is not None else None, {
         uid: CommittedRow(h.version, h.at_max, h.recorded_max, h.state)
         for uid, h in latest.items()})
 
@@ -117,11 +129,11 @@ def apply_inline(views: ViewRecorderMixin, c: Any, page: Page) -> None:
     tracking = Tracking(views.application_name, page[-1][0])
     known = views.memory.head
     if known is not None and known[0] == position == page[0][0] - 1:
-        apply_page_in(views, c, page, tracking, position, known[1])
+        apply_page_in(views, c, page, tracking, position, known[1], certify=True)
         return
     if views.notifications_between_in(c, position, page[0][0]):
         return
-    apply_page_in(views, c, page, tracking, position)
+    apply_page_in(views, c, page, tracking, position, certify=True)
 
 
 def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Mapper[UUID],
@@ -142,7 +154,7 @@ def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Ma
         try:
             with views._cursor(commit=True) as c:
                 apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]),
-                              position)
+                              position, certify=False)
         except IntegrityError:
             views.memory.discard()
             continue

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ledger.account import Account, account_uuid
 from ledger.errors import LedgerError
+from replay_tools.checks.integrity import is_account_event
+from replay_tools.reference import account_stream
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -18,7 +19,7 @@ class ReplayError(Exception):
 
 def account_events(app: Ledger, account_id: str) -> Iterator[Any]:
     """Every event of the account, decoded one by one; unknown_account when there is none."""
-    uid = account_uuid(account_id)
+    uid = account_stream(account_id)
     found = False
     for stored in app.recorder.select_events(uid):
         found = True
@@ -27,7 +28,7 @@ def account_events(app: Ledger, account_id: str) -> Iterator[Any]:
         except Exception as exc:
             raise ReplayError(f"{account_id} v{stored.originator_version} ({stored.topic}) "
                               f"does not decode: {type(exc).__name__}") from None
-        if not isinstance(event, Account.Event):
+        if not is_account_event(event):
             raise ReplayError(f"{account_id} v{stored.originator_version} is not an account "
                               "event")
         yield event

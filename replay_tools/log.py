@@ -1,7 +1,7 @@
 """Reading the whole log in notification order, page by page, and its hash chain.
 
 `read_log` yields each notification once, decoded or with the reason it does not decode;
-`LogChain` recomputes the running hash of the log (ledger.integrity.chain) and compares
+`LogChain` recomputes the running hash of the log (replay_tools.reference.chained) and compares
 it with every checkpoint the views recorded in ledger_log_chain, read page by page too.
 """
 
@@ -14,9 +14,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
-from ledger.integrity import chain, event_digest
 from projections.views import ViewRecorderMixin
 from replay_tools.findings import Findings, Reporter
+from replay_tools.reference import chained, event_hash
 
 PAGE = 1000
 CHECKPOINT_PAGE = 5000
@@ -56,11 +56,8 @@ def read_log(recorder: ApplicationRecorder, mapper: Mapper[UUID],
 
 
 def digest(event: Any) -> str:
-    """`ledger.account.digest_of` without its identity cache: the ledger keeps its last
-    20,000 events there, which an audit streaming the whole log must not do."""
-    fields = dict(vars(event))
-    fields["originator_id"] = fields["originator_id"].hex
-    return event_digest(type(event).TOPIC, fields)
+    """The event's content hash, computed by the audit's reference (R-8.1)."""
+    return event_hash(event)
 
 
 def _reason(exc: Exception) -> str:
@@ -112,7 +109,7 @@ class LogChain:
             self.verifiable = False
         else:
             # Ids may have gaps (PostgreSQL sequences): the chain runs over what is there.
-            self.head = chain(self.head, digest)
+            self.head = chained(self.head, digest)
         first = self.suspects.setdefault(stream, (version, version))[0]
         self.suspects[stream] = (first, version)
         self.last_id = notification_id

@@ -7,8 +7,8 @@ import importlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.state import AccountState
 from replay_tools.history import account_events
+from replay_tools.reference import RefState as AccountState
 from replay_tools.stream import fold
 
 if TYPE_CHECKING:

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from ledger.account import Account
 from ledger.policy import Catalog
 from replay_tools.checks import billing, derive, invariants
 from replay_tools.checks.context import Check
-from replay_tools.checks.integrity import check_account_row
+from replay_tools.checks.integrity import check_account_row, is_account_event
 from replay_tools.findings import Findings, Reporter
 from replay_tools.log import Entry
+from replay_tools.reference import event_name
 from replay_tools.stream import Stream, fold, quantity_change
 
 UPGRADE_EVENTS = ("PlanUpgraded", "MembershipCharged")
@@ -37,7 +37,7 @@ class Replayer:
         was_tainted = s.tainted
         digest = check_account_row(s, entry, r)
         event = entry.event
-        if digest is None or not isinstance(event, Account.Event):
+        if digest is None or event is None or not is_account_event(event):
             return digest, s.label
         self.events += 1
         if s.tainted and not was_tainted:
@@ -51,7 +51,7 @@ class Replayer:
         return digest, s.label
 
     def _replay(self, s: Stream, event: Any, r: Reporter) -> None:
-        name = type(event).__name__
+        name = event_name(event)
         c = Check(s, event, self.catalog, r)
         try:
             self._expectations(s, name, r)
@@ -83,7 +83,7 @@ class Replayer:
         try:
             fold(s.state, event)
         except Exception as exc:
-            r.fail("integrity", "R-8.1", f"{type(event).__name__} cannot be applied to the "
+            r.fail("integrity", "R-8.1", f"{event_name(event)} cannot be applied to the "
                    f"prior state: {type(exc).__name__}: {exc}")
             s.tainted = True
             self._drop_expectations(s)

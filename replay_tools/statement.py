@@ -11,8 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledger.state import AccountState
 from replay_tools.history import account_events
+from replay_tools.reference import RefState as AccountState
 from replay_tools.stream import fold
 
 if TYPE_CHECKING:

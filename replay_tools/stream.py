@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.account import Account
 from ledger.policy import PolicyVersion
-from ledger.state import AccountState
+from replay_tools.reference import RefState, event_name
+from replay_tools.reference import fold as reference_fold
 
 GRANTS = ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased", "ConnectsRefunded")
 TAKES = ("ConnectsSpent", "ConnectsExpired")
@@ -55,7 +55,7 @@ class Upgrade:
 class Stream:
     uid: UUID
     account_id: str = ""
-    state: AccountState = field(default_factory=AccountState)
+    state: RefState = field(default_factory=RefState)
     version: int = 0  # last version seen
     folded: int = 0  # last version folded into `state`
     last_digest: str | None = ""  # None: unknown (the previous row did not decode)
@@ -79,15 +79,13 @@ class Stream:
         return self.account_id or self.uid.hex
 
 
-def fold(state: AccountState, event: Account.Event) -> None:
-    """What Account.Event.apply does, on a bare AccountState (the digest is kept elsewhere)."""
-    event.on_view(state.view)
-    event.on_domain(state)
-    state.last_at = event.at
+def fold(state: RefState, event: Any) -> None:
+    """The audit's own fold (replay_tools.reference), never the events' methods."""
+    reference_fold(state, event)
 
 
 def quantity_change(event: Any) -> int:
-    name = type(event).__name__
+    name = event_name(event)
     if name in GRANTS:
         return int(event.quantity)
     if name in TAKES:

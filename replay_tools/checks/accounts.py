@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from ledger import cycles
-from ledger.handlers.closing import agency_blockers, company_blockers
-from ledger.state import AccountState
+from replay_tools import reference
 from replay_tools.checks.context import Check
 
 ZERO = Decimal("0")
@@ -76,29 +74,15 @@ def closed(c: Check) -> None:
         c.fail("R-7.6", "an enterprise account was closed by a command")
         return
     if kind == "company":
-        blockers = company_blockers(state, c.event.at)
+        blockers = reference.company_blockers(state, c.event.at)
     elif kind == "agency":
-        blockers = agency_blockers(state)
+        blockers = reference.agency_blockers(state)
         if c.view.connects:
             c.fail("R-7.5", f"the agency closed holding {c.view.connects} Connects")
     else:
-        blockers = person_blockers(state)
+        blockers = reference.person_blockers(state)
     if blockers:
         c.fail("R-7.1", f"closed with activity not cleared: {', '.join(blockers)}")
-
-
-def person_blockers(state: AccountState) -> list[str]:
-    found = []
-    if any(open_ for _, _, open_ in state.contracts.values()):
-        found.append("open_contracts")
-    if any(p.status == "active" and p.job_id not in state.cancelled_jobs
-           for p in state.proposals.values()):
-        found.append("active_proposals")
-    if state.view.earnings_pending > ZERO:
-        found.append("pending_earnings")
-    if state.view.earnings_available > ZERO:
-        found.append("available_earnings")
-    return found
 
 
 def proposal_withdrawn(c: Check) -> None:
@@ -110,11 +94,11 @@ def proposal_withdrawn(c: Check) -> None:
 
 def contract_closed(c: Check) -> None:
     contract = c.state.contracts.get(c.event.contract_id)
-    if contract is None or not contract[2]:
+    if contract is None or not contract.open:
         c.fail("R-7.1", f"no open contract {c.event.contract_id}")
         return
-    c.same("hourly", contract[0], "R-7.3")
-    c.same("billing_week_ends", cycles.week_end_after(c.event.at) if contract[0] else None,
+    c.same("hourly", contract.hourly, "R-7.3")
+    c.same("billing_week_ends", reference.week_end(c.event.at) if contract.hourly else None,
            "R-7.3")
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from ledger.account import account_uuid
 from projections.codec import view_to_dict
 from projections.views import Row, ViewRecorderMixin
 from replay_tools.findings import Findings, Reporter
+from replay_tools.reference import account_stream, view_json
 from replay_tools.stream import Stream
 
 
@@ -29,7 +29,7 @@ def check_agreement(views: ViewRecorderMixin, streams: dict[UUID, Stream], findi
         _compare(s, row, version, r)
     if through is None:
         for account_id in views.all_account_ids():
-            if account_uuid(account_id) not in streams:
+            if account_stream(account_id) not in streams:
                 Reporter(findings, account_id, None, None).fail(
                     "agreement", "R-8.1", "a view for an account that has no events in the log")
     return compared
@@ -39,7 +39,7 @@ def _compare(s: Stream, row: Row, version: int, r: Reporter) -> None:
     if row.version != version:
         r.fail("agreement", "R-8.1", "the view's version is not the stream's last version",
                version, row.version)
-    replayed, shown = view_to_dict(s.state.view), view_to_dict(row.view)
+    replayed, shown = view_json(s.state.view), view_to_dict(row.view)
     differing = sorted(k for k in replayed if replayed[k] != shown.get(k))
     if differing:
         r.fail("agreement", "R-8.1",

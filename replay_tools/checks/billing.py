@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import connects, cycles
-from ledger.payments import primary_method, renewal_blocker
-from ledger.schedule import next_fact_date
+from replay_tools import reference
 from replay_tools.checks.context import Check, discounted, expiry_date
 from replay_tools.checks.funding import check_attempts, check_discount, check_paid
 from replay_tools.findings import Reporter
@@ -32,8 +30,8 @@ def in_block(s: Stream, event: Any) -> bool:
 
 def check_due(c: Check) -> None:
     """A command's event: every scheduled fact due at or before it is already recorded."""
-    due = next_fact_date(c.view)
-    if due is None or cycles.start_of(due) > c.event.at or c.stream.due_reported == due:
+    due = reference.next_scheduled(c.view)
+    if due is None or reference.midnight(due) > c.event.at or c.stream.due_reported == due:
         return
     c.stream.due_reported = due
     what = "billing date" if due == c.view.next_billing_date else "expiry by age"
@@ -43,9 +41,9 @@ def check_due(c: Check) -> None:
 
 def scheduled(c: Check) -> None:
     e, d = c.event, c.day
-    if e.at != cycles.start_of(d):
+    if e.at != reference.midnight(d):
         c.fail("R-4.3", "a scheduled fact does not take effect at 00:00 UTC",
-               cycles.start_of(d), e.at)
+               reference.midnight(d), e.at)
     if c.name not in SCHEDULED:
         c.fail("R-8.2", f"{c.name} was recorded without a command")
         return
@@ -62,11 +60,11 @@ def _age_expiry(c: Check) -> None:
     block = c.stream.block
     if block is not None and block.day == d:
         c.fail("R-4.9", "an expiry by age recorded after the billing date's facts of that day")
-    due = next_fact_date(c.view)
+    due = reference.next_scheduled(c.view)
     if due != d:
         c.fail("R-8.2", f"an expiry by age recorded on {d}; the next scheduled fact is on "
                f"{due}", due, d)
-    c.same("lots", [list(t) for t in connects.expired_by_age(c.view.lots, d)], "R-5.2")
+    c.same("lots", reference.age_expiries(c.view.lots, d), "R-5.2")
     c.same("quantity", sum(n for _, n in c.event.lots), "R-5.2")
 
 
@@ -76,14 +74,14 @@ def _start_block(c: Check) -> None:
         c.fail("R-4.3", f"billing-date facts recorded on {d}; the account's next billing date "
                f"is {view.next_billing_date}", view.next_billing_date, d)
     else:
-        due = next_fact_date(view)
+        due = reference.next_scheduled(view)
         if due is not None and due < d:
             c.fail("R-5.2", f"Connects due to expire on {due} were not expired before the "
                    f"billing date {d}", due, d)
     version = c.version_on(d)
     block = Block(d, version, "outcome", outcome=("CycleRenewed", view.plan or "basic"))
     if view.plan == "plus":
-        primary = primary_method(view)
+        primary = reference.primary(view)
         if view.downgrade_pending:
             block.outcome = ("PlanDowngraded", "requested")
         elif view.status == "suspended" or (primary is not None and primary.suspended):
@@ -157,7 +155,7 @@ def _renewal_charge(c: Check, block: Block) -> None:
         block.outcome = ("CycleRenewed", "plus")
         return
     c.same("amount", block.amount, "R-4.8")
-    blocker = renewal_blocker(c.view, e.amount)
+    blocker = reference.cannot_attempt(c.view, e.amount)
     if blocker is not None:
         c.same("reason", blocker, "R-4.5")
         c.same("attempts", [], "R-4.5")
@@ -181,9 +179,9 @@ def _outcome(c: Check, block: Block) -> None:
     c.same("billing_date", d, "R-4.9")
     c.same("cycle_start", d, "R-4.3")
     if version is not None:
-        billing_day = cycles.billing_day_for(d, version.last_billable_day)
+        billing_day = reference.billing_day(d, version.last_billable_day)
         c.same("billing_day", billing_day, "R-4.3")
-        c.same("next_billing_date", cycles.next_billing_date(d, billing_day), "R-4.3")
+        c.same("next_billing_date", reference.next_billing_date(d, billing_day), "R-4.3")
         c.same("policy_version", version.name, "R-0")
 
 
@@ -194,8 +192,7 @@ def plan_rollover(s: Stream, block: Block) -> None:
     if block.version is None or view.kind not in ("freelancer", "agency"):
         return
     terms = block.version.terms(view.kind, view.plan or "basic")
-    block.rollover = [list(t) for t in connects.expired_by_rollover(
-        view.lots, terms.rollover, terms.rollover_cap)]
+    block.rollover = reference.rollover_expiries(view.lots, terms.rollover, terms.rollover_cap)
     block.monthly = terms.monthly_connects
 
 

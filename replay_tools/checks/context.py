@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from ledger.errors import LedgerError
 from ledger.policy import Catalog, PolicyVersion
-from ledger.state import AccountState, View
+from replay_tools import reference
 from replay_tools.findings import Reporter
+from replay_tools.reference import RefState, RefView, event_name
 from replay_tools.stream import Stream
 
 CENT = Decimal("0.01")
@@ -24,16 +24,16 @@ class Check:
     r: Reporter
 
     @property
-    def state(self) -> AccountState:
+    def state(self) -> RefState:
         return self.stream.state
 
     @property
-    def view(self) -> View:
+    def view(self) -> RefView:
         return self.stream.state.view
 
     @property
     def name(self) -> str:
-        return type(self.event).__name__
+        return event_name(self.event)
 
     @property
     def day(self) -> date:
@@ -53,23 +53,16 @@ class Check:
         return True
 
     def version_on(self, day: date) -> PolicyVersion | None:
-        try:
-            return self.catalog.version_on(day)
-        except LedgerError:
+        version: PolicyVersion | None = reference.version_in_force(self.catalog, day)
+        if version is None:
             self.fail("R-0", f"no policy version is in force on {day}")
-            return None
+        return version
 
 
 def expiry_date(version: PolicyVersion, issued: date) -> date | None:
-    days = version.connects_expire_after_days
-    return issued + timedelta(days=days) if days else None
+    return reference.expiry_on(version.connects_expire_after_days, issued)
 
 
-def discounted(price: Decimal, state: AccountState) -> tuple[Decimal, str | None, int]:
+def discounted(price: Decimal, state: RefState) -> tuple[Decimal, str | None, int]:
     """The charge after the first promo benefit with charges left (R-4.8)."""
-    for benefit in state.promo_benefits:
-        if benefit.charges_left > 0:
-            amount = (price * (100 - benefit.percent_off) / 100).quantize(
-                CENT, rounding=ROUND_HALF_UP)
-            return amount, benefit.code, benefit.percent_off
-    return price, None, 0
+    return reference.promo_price(price, state)

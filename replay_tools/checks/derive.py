@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from ledger import connects, cycles
-from ledger.state import CONNECTS_KINDS
+from replay_tools import reference
 from replay_tools.checks.accounts import ACCOUNT_CHECKS
 from replay_tools.checks.context import Check, discounted, expiry_date
 from replay_tools.checks.funding import check_attempts, check_discount, check_paid
+from replay_tools.reference import CONNECTS_KINDS
 from replay_tools.stream import Expect, Upgrade
 
 ZERO = Decimal("0")
@@ -27,12 +27,12 @@ def opened(c: Check) -> None:
                       "next_billing_date"):
             c.same(field, None, "R-4.1")
         return
-    billing_day = cycles.billing_day_for(d, version.last_billable_day)
+    billing_day = reference.billing_day(d, version.last_billable_day)
     c.same("plan", "basic", "R-4.4")
     c.same("policy_version", version.name, "R-0")
     c.same("billing_day", billing_day, "R-4.3")
     c.same("cycle_start", d, "R-4.4")
-    c.same("next_billing_date", cycles.next_billing_date(d, billing_day), "R-4.3")
+    c.same("next_billing_date", reference.next_billing_date(d, billing_day), "R-4.3")
     # A refill is recorded on the opening day even when it grants 0.
     c.stream.pending.append(Expect(("ConnectsRefilled",), "R-4.4",
                                    "the first cycle's Connects"))
@@ -64,10 +64,10 @@ def upgraded(c: Check) -> None:
     version = c.version_on(d)
     if version is None or view.kind not in CONNECTS_KINDS:
         return
-    billing_day = cycles.billing_day_for(d, version.last_billable_day)
+    billing_day = reference.billing_day(d, version.last_billable_day)
     c.same("cycle_start", d, "R-4.2")
     c.same("billing_day", billing_day, "R-4.3")
-    c.same("next_billing_date", cycles.next_billing_date(d, billing_day), "R-4.3")
+    c.same("next_billing_date", reference.next_billing_date(d, billing_day), "R-4.3")
     c.same("policy_version", version.name, "R-0")
     redeemed = c.stream.redeemed
     if redeemed is not None and redeemed[1] == c.event.command_id:
@@ -76,7 +76,7 @@ def upgraded(c: Check) -> None:
         c.same("promo_code", discounted(Decimal(1), c.state)[1], "R-4.8")
     basic, plus = version.terms(view.kind, "basic"), version.terms(view.kind, "plus")
     days = (d - (view.last_refill_on or view.cycle_start or d)).days
-    granted = cycles.proration_connects(days, basic.monthly_connects, plus.monthly_connects)
+    granted = reference.proration(days, basic.monthly_connects, plus.monthly_connects)
     c.stream.upgrade = Upgrade(d, version, days, granted)
     c.stream.pending.append(Expect(("MembershipCharged",), "R-4.2", "the upgrade's charge"))
     if granted:
@@ -124,14 +124,13 @@ def payment_failed(c: Check) -> None:
     if e.purpose == "purchase":
         quantity = e.amount / version.connect_price if version.connect_price else ZERO
         bundles = version.bundles[c.view.kind]  # type: ignore[index]
-        if quantity != int(quantity) or not bundles.sells(int(quantity)):
+        if quantity != int(quantity) or not reference.sells(bundles, int(quantity)):
             c.fail("R-5.4", f"a failed purchase of {e.amount} USD is no bundle on sale at "
                    f"{version.connect_price} a Connect")
         return
     price = version.terms(c.view.kind, "plus").price
     allowed = {discounted(price, c.state)[0]} | {
-        (price * (100 - p.percent_off) / 100).quantize(Decimal("0.01"))
-        for p in c.catalog.promo_codes}
+        reference.percent_off(price, p.percent_off) for p in c.catalog.promo_codes}
     if e.amount not in allowed:
         c.fail("R-4.2", "a failed upgrade charge is not the Plus price (after a promo code)",
                price, e.amount)
@@ -150,7 +149,7 @@ def purchased(c: Check) -> None:
     terms = version.terms(view.kind, view.plan or "basic")
     if not terms.may_buy_connects:
         c.fail("R-5.4", f"under {version.name} a {view.kind} on {view.plan} may not buy Connects")
-    if not version.bundles[view.kind].sells(e.quantity):  # type: ignore[index]
+    if not reference.sells(version.bundles[view.kind], e.quantity):  # type: ignore[index]
         c.fail("R-5.4", f"{e.quantity} Connects is no bundle on sale under {version.name}")
     if terms.max_held is not None and view.connects + e.quantity > terms.max_held:
         c.fail("R-5.4", f"{view.connects} held + {e.quantity} passes the most held at once",
@@ -191,11 +190,11 @@ def spent(c: Check) -> None:
     else:
         c.same("quantity", proposal.connects, "R-5.5")
     try:
-        takes = connects.take_oldest_first(c.view.lots, e.quantity)
+        takes = reference.spend_oldest_first(c.view.lots, e.quantity)
     except ValueError as exc:
         c.fail("R-5.1", f"spends more Connects than held: {exc}")
         return
-    c.same("lots", [list(t) for t in takes], "R-5.1")
+    c.same("lots", takes, "R-5.1")
 
 
 def job_cancelled(c: Check) -> None:

@@ -3,19 +3,17 @@ state and the gateway's recorded answers (`attempts`); replay never calls a gate
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from ledger.payments import oldest_active_card, primary_method
-from replay_tools.checks.context import CENT, Check, discounted
+from replay_tools.checks.context import Check, discounted
+from replay_tools.reference import backup_card, paying_source, percent_off, primary
 
 ZERO = Decimal("0")
 
 
 def expected_source(c: Check, amount: Decimal) -> str:
-    if amount == ZERO:
-        return "promo"
-    return "earnings" if c.view.earnings_available >= amount else "method"
+    return paying_source(c.view, amount)
 
 
 def check_paid(c: Check, amount: Decimal) -> None:
@@ -40,16 +38,16 @@ def check_paid(c: Check, amount: Decimal) -> None:
 def check_attempts(c: Check, attempts: list[list[Any]], approved: bool) -> None:
     """The waterfall: the primary first; a declined PayPal falls back once to the oldest
     active card; the recorded answers must give the recorded outcome."""
-    primary = primary_method(c.view)
-    if primary is None:
+    first = primary(c.view)
+    if first is None:
         c.fail("R-3.2", "a billing method was charged, but the account has no primary method")
         return
-    if primary.suspended:
-        c.fail("R-2.6", f"the suspended primary method {primary.method_id} was charged")
-    expected = [primary.method_id]
-    backup = oldest_active_card(c.view)
+    if first.suspended:
+        c.fail("R-2.6", f"the suspended primary method {first.method_id} was charged")
+    expected = [first.method_id]
+    backup = backup_card(c.view)
     declined_first = bool(attempts) and not attempts[0][1]
-    if declined_first and primary.method == "paypal" and backup is not None:
+    if declined_first and first.method == "paypal" and backup is not None:
         expected.append(backup.method_id)
     found = [a[0] for a in attempts]
     if found != expected:
@@ -75,8 +73,7 @@ def check_discount(c: Check) -> None:
         benefit = next((b for b in c.state.promo_benefits if b.code == redeemed[0]), None)
         if benefit is not None:
             code, percent = benefit.code, benefit.percent_off
-            amount = (c.event.list_price * (100 - percent) / 100).quantize(
-                CENT, rounding=ROUND_HALF_UP)
+            amount = percent_off(c.event.list_price, percent)
     c.same("promo_code", code, "R-4.8")
     c.same("percent_off", percent, "R-4.8")
     c.same("amount", amount, "R-4.8")

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.account import Account, account_uuid
-from ledger.idempotency import CommandRecord, command_uuid
 from replay_tools.findings import Reporter
 from replay_tools.log import Entry, digest
+from replay_tools.reference import account_stream, command_stream, event_name
 from replay_tools.stream import Stream
+
+
+def is_account_event(event: Any) -> bool:
+    """An account stream's event: an account event topic (the command records' aside)."""
+    return event_name(event) != "CommandAccepted" and hasattr(event, "prev_hash") \
+        and hasattr(event, "at")
 
 
 def check_account_row(s: Stream, entry: Entry, r: Reporter) -> str | None:
@@ -22,7 +27,7 @@ def check_account_row(s: Stream, entry: Entry, r: Reporter) -> str | None:
         s.last_digest = None
         s.tainted = True
         return None
-    if not isinstance(event, Account.Event):
+    if not is_account_event(event):
         r.fail("integrity", "R-8.1", f"{entry.topic} is not an account event")
         s.last_digest = None
         s.tainted = True
@@ -32,8 +37,8 @@ def check_account_row(s: Stream, entry: Entry, r: Reporter) -> str | None:
     _check_identity(s, entry, event, r)
     if s.closed_at is not None:
         r.fail("integrity", "R-1.3",
-               f"{type(event).__name__} recorded after AccountClosed (v{s.closed_at})")
-    if isinstance(event, Account.AccountClosed) and s.closed_at is None:
+               f"{event_name(event)} recorded after AccountClosed (v{s.closed_at})")
+    if event_name(event) == "AccountClosed" and s.closed_at is None:
         s.closed_at = entry.version
     s.last_digest = event_hash
     return event_hash
@@ -73,19 +78,19 @@ def _check_chain(s: Stream, entry: Entry, event: Any, r: Reporter) -> None:
 
 
 def _check_identity(s: Stream, entry: Entry, event: Any, r: Reporter) -> None:
-    if isinstance(event, Account.AccountOpened):
+    if event_name(event) == "AccountOpened":
         if entry.version != 1:
             r.fail("integrity", "R-8.1", "AccountOpened is not the stream's first event")
-        elif account_uuid(event.account_id) != entry.originator_id:
+        elif account_stream(event.account_id) != entry.originator_id:
             r.fail("integrity", "R-8.1",
                    f"stream {entry.originator_id.hex} holds AccountOpened of "
-                   f"{event.account_id}, whose stream id is {account_uuid(event.account_id).hex}")
+                   f"{event.account_id}, whose stream id is {account_stream(event.account_id).hex}")
         elif not s.account_id:
             s.account_id = event.account_id
             r.account = s.account_id
     elif entry.version == 1:
         r.fail("integrity", "R-8.1",
-               f"the stream's first event is {type(event).__name__}, not AccountOpened")
+               f"the stream's first event is {event_name(event)}, not AccountOpened")
 
 
 def check_command_row(entry: Entry, r: Reporter) -> str | None:
@@ -96,7 +101,7 @@ def check_command_row(entry: Entry, r: Reporter) -> str | None:
                f"{entry.error}")
         return None
     event_hash = digest(event)
-    if not isinstance(event, CommandRecord.CommandAccepted):
+    if event_name(event) != "CommandAccepted":
         r.fail("integrity", "R-8.1", f"{entry.topic} in a command record stream")
         return event_hash
     r.account = f"command:{event.command_id}"
@@ -106,8 +111,8 @@ def check_command_row(entry: Entry, r: Reporter) -> str | None:
     if event.prev_hash != "":
         r.fail("integrity", "R-8.1", "a command record's prev_hash is not empty",
                expected="", found=str(event.prev_hash)[:16])
-    if command_uuid(event.command_id) != entry.originator_id:
+    if command_stream(event.command_id) != entry.originator_id:
         r.fail("integrity", "R-8.1",
                f"stream {entry.originator_id.hex} holds the record of command "
-               f"{event.command_id}, whose stream id is {command_uuid(event.command_id).hex}")
+               f"{event.command_id}, whose stream id is {command_stream(event.command_id).hex}")
     return event_hash

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.state import ZERO
 from replay_tools.findings import Reporter
+from replay_tools.reference import ZERO, event_name
 from replay_tools.stream import Stream
 
 
 def before_event(s: Stream, event: Any, r: Reporter) -> None:
-    name = type(event).__name__
+    name = event_name(event)
     last = s.state.last_at
     if last is not None and event.at < last:
         r.fail("invariant", "R-8.2", f"{name} is dated before the account's previous event",

@@ -115,17 +115,26 @@ def test_the_audit_keeps_no_event_once_its_page_is_checked(ledger: Ledger,
 def test_a_notification_id_gap_is_not_tampering(capsys: pytest.CaptureFixture[str], url: str,
                                                 db: Path) -> None:
     # Given a notification id consumed by an insert that did not last (as a PostgreSQL
-    # sequence does for a failed insert), then a command whose events follow the gap
+    # sequence does for a failed insert) before a command's events: the command's rows,
+    # its checkpoint and the tracking position moved one id up, leaving a hole
     with sqlite3.connect(db) as conn:
-        gap = conn.execute("SELECT MAX(rowid) + 1 FROM stored_events").fetchone()[0]
-        conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version,"
-                     " topic, state) VALUES (?, 'gap', 1, 'none', x'00')", (gap,))
+        before = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
     ledger = Ledger.open(url, clock="2031-01-01T00:00:00Z")
     assert ledger.submit({"type": "credit_earnings", "account_id": "fl-2", "amount": "5.00",
                           "at": "2016-07-20"}).ok
+    ledger.close()
     with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM stored_events WHERE rowid = ?", (gap,))
-    ledger.refresh_views()
+        moved = [r[0] for r in conn.execute(
+            "SELECT rowid FROM stored_events WHERE rowid > ? ORDER BY rowid DESC", (before,))]
+        for rowid in moved:
+            conn.execute("UPDATE stored_events SET rowid = rowid + 1 WHERE rowid = ?", (rowid,))
+        conn.execute("UPDATE ledger_log_chain SET notification_id = notification_id + 1"
+                     " WHERE notification_id > ?", (before,))
+        conn.execute("UPDATE tracking SET notification_id = notification_id + 1")
+    # and a writer after the hole
+    ledger = Ledger.open(url, clock="2031-01-01T00:00:00Z")
+    assert ledger.submit({"type": "credit_earnings", "account_id": "fl-2", "amount": "6.00",
+                          "at": "2016-07-21"}).ok
     ledger.close()
     # When audited, Then it is clean: the chain runs over the ids that exist
     code, report = audit(capsys, url)
