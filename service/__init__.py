@@ -1,0 +1,1 @@
+"""The ledger as an HTTP service (`ledger serve`) and its support console."""

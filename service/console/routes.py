@@ -1,0 +1,262 @@
+"""The support console's pages (`/console`): server-rendered, reading only through
+service.queries, the functions behind the HTTP API."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ledger.application import Ledger
+from ledger.errors import LedgerError
+from replay_tools.statement import Movement, render_csv
+from service import queries
+from service.console.chart import render_chart
+from service.console.sessions import COOKIE, ConsoleKey, KeyDirectory, Session, Signer, csrf_ok
+
+HERE = Path(__file__).parent
+PRE_COOKIE = "ledger_console_pre"  # the sign-in form's CSRF nonce (no session yet)
+READ, AUDIT = "accounts:read", "audit:run"
+TIMELINE_PAGE = 20
+KINDS = ("freelancer", "member", "agency", "company", "enterprise")
+PLANS = ("basic", "plus")
+STATUSES = ("active", "suspended", "closed")
+BUNDLES = (5, 10, 20, 40, 80)
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(["html"]), trim_blocks=True,
+                        lstrip_blocks=True)
+CSS = (HERE / "console.css").read_text()
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def instant_of(text: str | None) -> datetime | None:
+    """A date input as the end of that day (UTC); a full instant as itself."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise LedgerError("validation_error", f"{text!r} is not a date", rule="R-0") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
+                        signer: Signer | None = None) -> APIRouter:
+    """The /console pages; `ledger_of` gives the worker's Ledger, `keys` its API keys."""
+    sign = signer or Signer()
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        body = templates.get_template(name).render(**values)
+        response = HTMLResponse(body, status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def signed_in(request: Request, scope: str = READ) -> tuple[Session, ConsoleKey]:
+        session = sign.check(request.cookies.get(COOKIE))
+        if session is None:
+            raise Refused(401, "Sign in first.")
+        key = keys.by_id(session.key_id)  # None once revoked: sessions end with their key
+        if key is None:
+            raise Refused(401, "This key is no longer valid. Sign in again.")
+        if scope not in key.scopes:
+            raise Refused(403, f"This key does not have the {scope} scope.")
+        return session, key
+
+    def guarded(scope: str, handler: Callable[[Request, Session, ConsoleKey], Response]
+                ) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            try:
+                session, key = signed_in(request, scope)
+                return handler(request, session, key)
+            except Refused as refused:
+                if refused.status == 401:
+                    return RedirectResponse("/console/sign-in", status_code=303)
+                return page("error.html", refused.status, title="Not allowed",
+                            message=str(refused), session=None)
+            except LedgerError as error:
+                status = 404 if error.code == "unknown_account" else 422
+                return page("error.html", status, title=error.code, message=str(error),
+                            session=None)
+        return run
+
+    @router.get("/console.css")
+    def stylesheet() -> Response:
+        return Response(CSS, media_type="text/css",
+                        headers={"Cache-Control": "max-age=300"})
+
+    @router.get("")
+    def home(request: Request) -> Response:
+        where = "/console/search" if sign.check(request.cookies.get(COOKIE)) else \
+            "/console/sign-in"
+        return RedirectResponse(where, status_code=303)
+
+    @router.get("/sign-in")
+    def sign_in_form(request: Request, message: str = "") -> Response:
+        nonce = secrets.token_urlsafe(16)
+        response = page("sign_in.html", 200, session=None, csrf=sign.csrf_for(nonce),
+                        message=message)
+        response.set_cookie(PRE_COOKIE, nonce, max_age=600, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/console")
+        return response
+
+    @router.post("/sign-in")
+    def sign_in(request: Request, secret: str = Form(""), csrf: str = Form("")) -> Response:
+        nonce = request.cookies.get(PRE_COOKIE, "")
+        if not nonce or not secrets.compare_digest(sign.csrf_for(nonce), csrf):
+            return page("sign_in.html", 403, session=None, csrf="",
+                        message="The form expired; reload the page and sign in again.")
+        key = keys.by_secret(secret.strip())
+        if key is None or READ not in key.scopes:
+            fresh = secrets.token_urlsafe(16)
+            text = ("That key is unknown or revoked." if key is None else
+                    f"That key does not have the {READ} scope.")
+            refusal = page("sign_in.html", 403, session=None, csrf=sign.csrf_for(fresh),
+                           message=text)
+            refusal.set_cookie(PRE_COOKIE, fresh, max_age=600, httponly=True,
+                               samesite="strict", path="/console")
+            return refusal
+        cookie, _ = sign.issue(key.key_id)
+        response = RedirectResponse("/console/search", status_code=303)
+        response.set_cookie(COOKIE, cookie, max_age=sign.lifetime_s, httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https",
+                            path="/console")
+        response.delete_cookie(PRE_COOKIE, path="/console")
+        return response
+
+    @router.post("/sign-out")
+    def sign_out(request: Request, csrf: str = Form("")) -> Response:
+        session = sign.check(request.cookies.get(COOKIE))
+        if session is not None and not csrf_ok(session, csrf):
+            return page("error.html", 403, title="Not allowed",
+                        message="The form's token does not match this session.", session=None)
+        response = RedirectResponse("/console/sign-in?message=Signed+out.", status_code=303)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    def search(request: Request, session: Session, key: ConsoleKey) -> Response:
+        q = request.query_params
+        filters = {name: q.get(name) or None for name in ("prefix", "kind", "plan", "status")}
+        result = queries.list_accounts(ledger_of(), limit=25, cursor=q.get("cursor"),
+                                       **filters)
+        return page("search.html", session=session, key=key, result=result,
+                    filters=filters, kinds=KINDS, plans=PLANS, statuses=STATUSES)
+
+    def account(request: Request, session: Session, key: ConsoleKey) -> Response:
+        app = ledger_of()
+        account_id = request.path_params["account_id"]
+        q = request.query_params
+        as_of, known_at = instant_of(q.get("as_of")), instant_of(q.get("known_at"))
+        view = queries.get_account(app, account_id, as_of, known_at)
+        after = int(q.get("after_version") or max(0, view.version - TIMELINE_PAGE))
+        timeline = queries.account_events(app, account_id, after_version=max(0, after),
+                                          limit=TIMELINE_PAGE, upto_version=view.version)
+        chart = render_chart(account_id,
+                             queries.account_series(app, account_id, view.version),
+                             queries.account_markers(app, account_id, view.version))
+        return page("account.html", session=session, key=key, view=view, chart=chart,
+                    timeline=timeline, after=after, page_size=TIMELINE_PAGE,
+                    as_of=q.get("as_of", ""), known_at=q.get("known_at", ""),
+                    point=_point_query(q.get("as_of"), q.get("known_at")))
+
+    def statement_rows(request: Request) -> tuple[str, list[Movement], str, str]:
+        account_id = request.path_params["account_id"]
+        q = request.query_params
+        start, end = q.get("from") or "", q.get("to") or ""
+        rows = queries.account_statement(
+            ledger_of(), account_id, date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None)
+        return account_id, rows, start, end
+
+    def statement(request: Request, session: Session, key: ConsoleKey) -> Response:
+        account_id, rows, start, end = statement_rows(request)
+        return page("statement.html", session=session, key=key, account_id=account_id,
+                    rows=rows, start=start, end=end, page_size=TIMELINE_PAGE)
+
+    def statement_csv(request: Request, session: Session, key: ConsoleKey) -> Response:
+        account_id, rows, _, _ = statement_rows(request)
+        return PlainTextResponse(render_csv(rows), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="statement-{account_id}.csv"'})
+
+    def preview(request: Request, session: Session, key: ConsoleKey) -> Response:
+        account_id = request.path_params["account_id"]
+        view = queries.get_account(ledger_of(), account_id)
+        return page("preview.html", session=session, key=key, view=view, outcome=None,
+                    bundles=BUNDLES, asked="")
+
+    async def preview_run(request: Request) -> Response:
+        form = await request.form()
+        return guarded(READ, lambda r, s, k: _preview_post(r, s, k, dict(form)))(request)
+
+    def _preview_post(request: Request, session: Session, key: ConsoleKey,
+                      form: dict[str, Any]) -> Response:
+        if not csrf_ok(session, str(form.get("csrf", ""))):
+            raise Refused(403, "The form's token does not match this session.")
+        account_id = request.path_params["account_id"]
+        app = ledger_of()
+        view = queries.get_account(app, account_id)
+        what = str(form.get("what", ""))
+        raw: dict[str, Any] = {"account_id": account_id}
+        if what == "upgrade":
+            raw["type"] = "upgrade_plan"
+        elif what.startswith("bundle-") and what[7:].isdigit():
+            raw.update(type="purchase_connects", quantity=int(what[7:]))
+        else:
+            raise LedgerError("validation_error", "choose an upgrade or a bundle", rule="R-0")
+        outcome = queries.preview(app, raw, principal=key.key_id)
+        return page("preview.html", session=session, key=key, view=view, outcome=outcome,
+                    bundles=BUNDLES, asked=what)
+
+    def audit(request: Request, session: Session, key: ConsoleKey) -> Response:
+        return page("audit.html", session=session, key=key, report=None)
+
+    async def audit_run(request: Request) -> Response:
+        form = await request.form()
+
+        def run(r: Request, session: Session, key: ConsoleKey) -> Response:
+            if not csrf_ok(session, str(form.get("csrf", ""))):
+                raise Refused(403, "The form's token does not match this session.")
+            report = queries.run_audit_report(ledger_of(), instant_of(
+                str(form.get("through", "")) or None))
+            return page("audit.html", session=session, key=key, report=report)
+        return guarded(AUDIT, run)(request)
+
+    router.add_api_route("/search", guarded(READ, search), methods=["GET"])
+    router.add_api_route("/accounts/{account_id}", guarded(READ, account), methods=["GET"])
+    router.add_api_route("/accounts/{account_id}/statement", guarded(READ, statement),
+                         methods=["GET"])
+    router.add_api_route("/accounts/{account_id}/statement.csv",
+                         guarded(READ, statement_csv), methods=["GET"])
+    router.add_api_route("/accounts/{account_id}/preview", guarded(READ, preview),
+                         methods=["GET"])
+    router.add_api_route("/accounts/{account_id}/preview", preview_run, methods=["POST"])
+    router.add_api_route("/audit", guarded(AUDIT, audit), methods=["GET"])
+    router.add_api_route("/audit", audit_run, methods=["POST"])
+    return router
+
+
+def _point_query(as_of: str | None, known_at: str | None) -> str:
+    parts = [f"as_of={as_of}" if as_of else "", f"known_at={known_at}" if known_at else ""]
+    return "&".join(p for p in parts if p)
+
+
+__all__ = ["make_console_router"]

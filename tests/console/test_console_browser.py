@@ -1,0 +1,172 @@
+"""The support console driven in headless Chromium as a support person would use it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.console.conftest import CARD_TOKEN, CREDITS, LONG_ID, OPENED, Console
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def sign_in(page: Any, console: Console, name: str = "support") -> None:
+    page.goto(console.url + "/console")
+    page.get_by_label("API key with the accounts:read scope").fill(console.keys[name])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def secrets_absent(page: Any, console: Console, seen: list[str]) -> None:
+    """No key secret or card token in the page's HTML (scripts included) or its URL."""
+    html = page.content()
+    seen.append(page.url)
+    for secret in [*console.keys.values(), CARD_TOKEN]:
+        assert secret not in html, f"a secret is in the HTML of {page.url}"
+        assert secret not in page.url
+
+
+def test_a_support_session_from_sign_in_to_sign_out(page: Any, console: Console) -> None:
+    seen: list[str] = []
+    page.goto(console.url + "/console/search")
+    assert page.url.endswith("/console/sign-in"), "pages need a session"
+    sign_in(page, console)
+    assert page.url.endswith("/console/search")
+    secrets_absent(page, console, seen)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ledger_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] > 0
+    assert console.keys["support"] not in cookie["value"]
+    assert page.evaluate("document.cookie") == "", "page scripts can read no cookie"
+
+    # Search: paged by cursor, nothing repeated; filters narrow the rows.
+    first = page.locator("table.data tbody tr td:first-child a").all_inner_texts()
+    assert len(first) == 25
+    DOCS.mkdir(exist_ok=True)
+    page.get_by_label("Kind").select_option("freelancer")
+    page.get_by_role("button", name="Search").click()
+    kinds = page.locator("table.data tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds and set(kinds) == {"freelancer"}
+    page.screenshot(path=str(DOCS / "console-search.png"), full_page=False)
+    page.get_by_label("Kind").select_option("")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Next page →").click()
+    second = page.locator("table.data tbody tr td:first-child a").all_inner_texts()
+    assert second and not set(first) & set(second)
+    assert first + second == sorted(first + second)
+    secrets_absent(page, console, seen)
+    page.get_by_label("Account id starts with").fill("console-")
+    page.get_by_label("Kind").select_option("")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=LONG_ID).click()
+
+    # The account now, as the command line shows it (the charges were paid from earnings);
+    # the card as brand and last four.
+    now = json.loads(console.ledger("show", LONG_ID, "--json"))
+    assert Decimal(now["earnings"]["available"]) < 10 * CREDITS
+    assert page.locator("#available").inner_text() == f"{now['earnings']['available']} USD"
+    assert page.locator("#connects").inner_text() == str(now["connects"])
+    assert "visa ending 4242" in page.locator(".methods").inner_text()
+    assert page.locator("svg.chart path").count() >= 2
+    secrets_absent(page, console, seen)
+    page.screenshot(path=str(DOCS / "console-account.png"), full_page=True)
+
+    # Move the as-of date: the balance is what had been credited by the end of that day,
+    # as the command line says too.
+    day = (OPENED + timedelta(days=8)).date()
+    page.get_by_label("As of (end of day, UTC)").fill(day.isoformat())
+    page.get_by_role("button", name="Show this point in time").click()
+    credited = sum(1 for i in range(CREDITS)
+                   if (OPENED + timedelta(days=1 + i, hours=2)).date() <= day)
+    assert page.locator("#available").inner_text() == f"{10 * credited:.2f} USD"
+    shown = console.ledger("show", LONG_ID, "--as-of", f"{day}T23:59:59Z")
+    assert f"available {10 * credited:.2f}" in shown
+    assert f"as_of={day}" in page.url
+
+    # Page the timeline (point in time kept): events 1-20 of what was known then, then on.
+    page.get_by_role("link", name="Now").click()
+    page.get_by_role("link", name="« First").click()
+    versions = [int(v) for v in page.locator("table.timeline tbody tr td:first-child")
+                .all_inner_texts()]
+    assert versions == list(range(1, 21))
+    page.get_by_role("link", name="Later \u203a").click()
+    later = [int(v) for v in page.locator("table.timeline tbody tr td:first-child")
+             .all_inner_texts()]
+    assert later[0] == 21 and later == sorted(later)
+    principal = page.locator("table.timeline thead").inner_text()
+    assert "Principal" in principal and "Actor" in principal and "Reason" in principal
+
+    # The statement: running balances, rules, a CSV, and one click to each line's event.
+    page.get_by_role("link", name="Statement…").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    text = Path(download_info.value.path()).read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    credits = [r for r in rows if r["event"] == "EarningsCredited"]
+    assert len(credits) == CREDITS
+    assert Decimal(credits[-1]["available_balance"]) == 10 * CREDITS
+    assert Decimal(rows[-1]["available_balance"]) == Decimal(now["earnings"]["available"])
+    assert all(r["rule"] for r in credits)
+    link = page.get_by_role("link", name=re.compile(r"^v\d+ EarningsCredited")).last
+    version = re.match(r"v(\d+)", link.inner_text())
+    assert version is not None
+    link.click()
+    assert page.url.endswith(f"#event-{version.group(1)}")
+    assert page.locator(f"#event-{version.group(1)}").is_visible()
+    assert "EarningsCredited" in page.locator(f"#event-{version.group(1)}").inner_text()
+
+    # A preview of a bundle records nothing.
+    before = console.ledger("history", LONG_ID)
+    page.goto(console.url + f"/console/accounts/{LONG_ID}/preview")
+    page.get_by_label("Buy a bundle of 20 Connects").check()
+    page.get_by_role("button", name="Preview").click()
+    assert page.locator("#outcome").is_visible()
+    outcome = page.locator("#outcome").inner_text()
+    assert "would be" in outcome
+    assert console.ledger("history", LONG_ID) == before, "a preview recorded something"
+    secrets_absent(page, console, seen)
+
+    # The audit page, for a key with audit:run.
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_role("button", name="Run the audit").click()
+    assert page.locator("#report").is_visible()
+
+    # Sign out: the session is gone and pages ask to sign in again.
+    page.get_by_role("button", name="Sign out").click()
+    assert "/console/sign-in" in page.url
+    page.goto(console.url + f"/console/accounts/{LONG_ID}")
+    assert page.url.endswith("/console/sign-in")
+    for url in seen:
+        assert not any(s in url for s in console.keys.values())
+
+
+def test_a_key_without_the_scope_is_refused(page: Any, console: Console) -> None:
+    sign_in(page, console, "writer")
+    assert page.url.endswith("/console/sign-in")
+    assert "does not have the accounts:read scope" in page.content()
+    assert not [c for c in page.context.cookies() if c["name"] == "ledger_console"]
+    page.goto(console.url + f"/console/accounts/{LONG_ID}")
+    assert page.url.endswith("/console/sign-in")
+
+
+def test_a_revoked_key_ends_its_session(page: Any, console: Console) -> None:
+    sign_in(page, console, "doomed")
+    assert page.url.endswith("/console/search")
+    page.goto(console.url + f"/console/accounts/{LONG_ID}")
+    assert LONG_ID in page.locator("h1").inner_text()
+    console.revoke("key_doomed")
+    page.goto(console.url + f"/console/accounts/{LONG_ID}")
+    assert page.url.endswith("/console/sign-in")
+
+
+def test_a_post_without_the_session_token_is_refused(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    response = page.request.post(console.url + f"/console/accounts/{LONG_ID}/preview",
+                                 form={"what": "upgrade", "csrf": "forged"})
+    assert response.status == 403
+    response = page.request.post(console.url + "/console/audit", form={"csrf": ""})
+    assert response.status == 403
