@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from replay_tools.checks.agreement import check_agreement
 from replay_tools.checks.integrity import check_command_row
+from replay_tools.checks.registry import OTHER_STREAMS
 from replay_tools.findings import CATEGORIES, Findings, Reporter
 from replay_tools.log import Entry, LogChain, read_log
+from replay_tools.reference import event_hash
 from replay_tools.replay import Replayer
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ def run_audit(app: Ledger, through: datetime | None = None,
             if entry.topic.startswith(COMMAND_TOPICS):
                 commands += 1
                 digest, stream = _command_row(entry, findings)
+            elif entry.topic in OTHER_STREAMS:
+                digest, stream = _other_row(entry, findings)
             else:
                 digest, stream = replayer.account_row(entry)
             log.add(entry.notification_id, digest, stream, entry.version)
@@ -86,6 +90,17 @@ def _command_row(entry: Entry, findings: Findings) -> tuple[str | None, str]:
                  entry.notification_id)
     digest = check_command_row(entry, r)
     return digest, r.account or ""
+
+
+def _other_row(entry: Entry, findings: Findings) -> tuple[str | None, str]:
+    """A row of a stream that is not an account's (checks/registry.py): chained, not
+    replayed."""
+    if entry.event is None:
+        Reporter(findings, entry.originator_id.hex, entry.version, entry.notification_id).fail(
+            "integrity", "R-8.1", f"the stored event ({entry.topic}) does not decode: "
+            f"{entry.error}")
+        return None, entry.originator_id.hex
+    return event_hash(entry.event), entry.originator_id.hex
 
 
 def render_text(report: AuditReport) -> str:

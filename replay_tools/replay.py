@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.policy import Catalog
-from replay_tools.checks import billing, derive, invariants
+from replay_tools.checks import billing, invariants, registry
 from replay_tools.checks.context import Check
 from replay_tools.checks.integrity import check_account_row, is_account_event
 from replay_tools.findings import Findings, Reporter
@@ -62,7 +62,7 @@ class Replayer:
                 billing.scheduled(c)
             else:
                 billing.check_due(c)
-                derive.check_command_event(c)
+                registry.check_command_event(c)
         except Exception as exc:  # a row whose fields do not fit its type
             r.fail("integrity", "R-8.1", f"{name} cannot be checked: {type(exc).__name__}: "
                    f"{exc}")

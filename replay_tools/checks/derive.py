@@ -1,6 +1,7 @@
 """Re-derivation of the events commands record, from the account's prior state and the
 policy version in force on the event's date (R-0): cycles, prices, proration, lots,
-bundles, purchases, proposals and refunds (the rest: checks/accounts.py)."""
+bundles, purchases, proposals and refunds (the rest: checks/accounts.py, records.py;
+which check each event type gets: checks/registry.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from replay_tools import reference
-from replay_tools.checks.accounts import ACCOUNT_CHECKS
 from replay_tools.checks.context import Check, discounted, expiry_date
 from replay_tools.checks.funding import check_attempts, check_discount, check_paid
 from replay_tools.reference import CONNECTS_KINDS
@@ -251,8 +251,7 @@ def downgrade_cancelled(c: Check) -> None:
     c.same("billing_date", c.view.next_billing_date, "R-4.6")
 
 
-CHECKS: dict[str, Callable[[Check], None]] = {
-    **ACCOUNT_CHECKS,
+DERIVE_CHECKS: dict[str, Callable[[Check], None]] = {
     "AccountOpened": opened,
     "ConnectsRefilled": refilled,
     "PlanUpgraded": upgraded,
@@ -269,8 +268,3 @@ CHECKS: dict[str, Callable[[Check], None]] = {
     "DowngradeCancelled": downgrade_cancelled,
 }
 
-
-def check_command_event(c: Check) -> None:
-    check = CHECKS.get(c.name)
-    if check is not None:
-        check(c)
