@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import base64
 import json
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
@@ -187,50 +190,97 @@ class Marker:
     label: str
 
 
+class _AccountMemo:
+    """What one process has read of one account's immutable past: an account's events at
+    versions up to V never change (the log only grows), so the chart's sampled points and
+    its markers are read once and then only the versions after them."""
+
+    def __init__(self) -> None:
+        self.points: dict[int, Point] = {}
+        self.markers: list[Marker] = []
+        self.markers_through = 0
+
+
+_MEMO_ACCOUNTS = 512
+_memos: weakref.WeakKeyDictionary[Any, OrderedDict[str, _AccountMemo]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _memo(app: Ledger, account_id: str) -> _AccountMemo:
+    per_app = _memos.setdefault(app, OrderedDict())
+    memo = per_app.pop(account_id, None) or _AccountMemo()
+    per_app[account_id] = memo  # most recently used last
+    while len(per_app) > _MEMO_ACCOUNTS:
+        per_app.popitem(last=False)
+    return memo
+
+
+def sample_versions(upto_version: int, points: int) -> list[int]:
+    """About `points` versions from 1 to `upto_version`, on a power-of-two grid so that the
+    same versions are sampled as the account grows (and can be remembered)."""
+    step = 1
+    while upto_version // step > points:
+        step *= 2
+    return sorted({1, *range(step, upto_version + 1, step), upto_version} - {0})
+
+
 def account_series(app: Ledger, account_id: str, upto_version: int,
-                   points: int = 240) -> list[Point]:
+                   points: int = 200) -> list[Point]:
     """Connects and available earnings after evenly spaced versions up to `upto_version`
     (the views keep the state after every event: a bounded number of indexed reads however
     long the history, so a 100,000-event account draws as fast as a 10-event one)."""
     uid = account_uuid(account_id).hex
-    step = max(1, upto_version // points)
-    wanted = sorted({*range(step, upto_version + 1, step), upto_version, 1} - {0})
-    out: list[Point] = []
+    memo = _memo(app, account_id)
+    wanted = sample_versions(upto_version, points)
+    missing = [v for v in wanted if v not in memo.points]
     with _views_cursor(app) as c:
-        for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
+        for start in range(0, len(missing), 500):
+            part = missing[start:start + 500]
             marks = ", ".join("?" * len(part))
             c.execute(app.views.sql(
                 "SELECT version, at_max, state FROM ledger_view_history WHERE account_uuid = ?"
-                f" AND version IN ({marks}) ORDER BY version"), [uid, *part])
+                f" AND version IN ({marks})"), [uid, *part])
             for row in c.fetchall():
                 d = json.loads(_col(row, 2))
                 held = sum(int(lot[4]) for lot in d["lots"])
-                out.append(Point(_instant(_col(row, 1)), int(_col(row, 0)), held,
-                                 Decimal(d["earnings_available"])))
-    return out
+                version = int(_col(row, 0))
+                memo.points[version] = Point(_instant(_col(row, 1)), version, held,
+                                             Decimal(d["earnings_available"]))
+    if len(memo.points) > 8 * points:
+        memo.points = {v: memo.points[v] for v in wanted if v in memo.points}
+    return [memo.points[v] for v in wanted if v in memo.points]
 
 
 def _instant(key: str) -> datetime:
-    return datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(key.replace("Z", "+00:00"))
 
 
 def account_markers(app: Ledger, account_id: str, upto_version: int,
                     most: int = 400) -> list[Marker]:
     """The newest charges, failed payments, refunds and expiries up to `upto_version`."""
     uid = account_uuid(account_id)
+    memo = _memo(app, account_id)
+    if upto_version > memo.markers_through:
+        memo.markers.extend(_markers_between(app, uid, memo.markers_through, upto_version))
+        memo.markers_through = upto_version
+        del memo.markers[:-4 * most]
+    shown = [m for m in memo.markers if m.version <= upto_version]
+    return shown[-most:]
+
+
+def _markers_between(app: Ledger, uid: UUID, after: int, upto: int) -> list[Marker]:
     views = app.views
     topics = [f"ledger/{name}" for name in MARKED]
     marks = ", ".join("?" * len(topics))
     with _views_cursor(app) as c:
         c.execute(views.sql(
             f"SELECT originator_version, topic, state FROM {views.events_table}"
-            f" WHERE originator_id = ? AND originator_version <= ? AND topic IN ({marks})"
-            " ORDER BY originator_version DESC LIMIT ?"),
-            [views.stream_key(uid), upto_version, *topics, most])
+            " WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?"
+            f" AND topic IN ({marks}) ORDER BY originator_version"),
+            [views.stream_key(uid), after, upto, *topics])
         rows = c.fetchall()
     out = []
-    for row in reversed(rows):
+    for row in rows:
         version, topic, state = _col(row, 0), _col(row, 1), _col(row, 2)
         event: Any = app.mapper.to_domain_event(
             StoredEvent(uid, int(version), topic, bytes(state)))
