@@ -16,11 +16,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from replay_tools.checks.agreement import check_agreement
+from replay_tools.checks.billing import SCHEDULED
+from replay_tools.checks.commands import CommandRecords
+from replay_tools.checks.history import check_history
 from replay_tools.checks.integrity import check_command_row
 from replay_tools.checks.registry import OTHER_STREAMS
 from replay_tools.findings import CATEGORIES, Findings, Reporter
 from replay_tools.log import Entry, LogChain, read_log
-from replay_tools.reference import event_hash
+from replay_tools.reference import event_hash, event_name
 from replay_tools.replay import Replayer
 
 if TYPE_CHECKING:
@@ -48,24 +51,28 @@ def run_audit(app: Ledger, through: datetime | None = None,
     findings = Findings()
     replayer = Replayer(app.catalog, findings, through)
     log = LogChain(app.views, findings)
+    records = CommandRecords(findings, SCHEDULED)
     started = time.perf_counter()
     read = commands = 0
     for page in read_log(app.recorder, app.mapper):
         for entry in page:
             if entry.topic.startswith(COMMAND_TOPICS):
                 commands += 1
-                digest, stream = _command_row(entry, findings)
+                digest, stream = _command_row(entry, findings, records)
             elif entry.topic in OTHER_STREAMS:
                 digest, stream = _other_row(entry, findings)
             else:
                 digest, stream = replayer.account_row(entry)
+                _note_command(entry, stream, records)
             log.add(entry.notification_id, digest, stream, entry.version)
         read += len(page)
         if progress is not None:
             progress(len(page))
     log.finish()
     replayer.finish()
+    records.finish()
     compared = check_agreement(app.views, replayer.streams, findings, through)
+    history_rows = check_history(app.views, app.recorder, app.mapper, findings)
     elapsed = time.perf_counter() - started
     summary = {
         "store": app.store.redacted,
@@ -76,6 +83,7 @@ def run_audit(app: Ledger, through: datetime | None = None,
         "command_records": commands,
         "accounts": len(replayer.streams),
         "views_compared": compared,
+        "history_rows_compared": history_rows,
         "checkpoints_checked": log.checked,
         "findings": len(findings),
         "by_category": {c: findings.by_category[c] for c in CATEGORIES},
@@ -85,11 +93,22 @@ def run_audit(app: Ledger, through: datetime | None = None,
     return AuditReport(summary, findings)
 
 
-def _command_row(entry: Entry, findings: Findings) -> tuple[str | None, str]:
+def _command_row(entry: Entry, findings: Findings,
+                 records: CommandRecords) -> tuple[str | None, str]:
     r = Reporter(findings, f"command-stream:{entry.originator_id.hex}", entry.version,
                  entry.notification_id)
     digest = check_command_row(entry, r)
+    event: Any = entry.event
+    if digest is not None and event_name(event) == "CommandAccepted":
+        records.record(event.command_id, list(event.events), r)
     return digest, r.account or ""
+
+
+def _note_command(entry: Entry, stream: str, records: CommandRecords) -> None:
+    command_id = getattr(entry.event, "command_id", None)
+    if isinstance(command_id, str):
+        records.event(command_id, event_name(entry.event), stream, entry.version,
+                      entry.notification_id)
 
 
 def _other_row(entry: Entry, findings: Findings) -> tuple[str | None, str]:
@@ -114,6 +133,7 @@ def render_text(report: AuditReport) -> str:
         ("  command records", f"{s['command_records']:,}"),
         ("accounts", f"{s['accounts']:,}"),
         ("views compared", f"{s['views_compared']:,}"),
+        ("history rows compared", f"{s['history_rows_compared']:,}"),
         ("checkpoints checked", f"{s['checkpoints_checked']:,}"),
         ("findings", f"{s['findings']:,}"),
         *[(f"  {c}", f"{n:,}") for c, n in s["by_category"].items()],

@@ -108,7 +108,9 @@ def test_the_audit_keeps_no_event_once_its_page_is_checked(ledger: Ledger,
     report = run_audit(ledger)
     gc.collect()
     # Then every event was read, and none is still alive (memory does not grow with the log)
-    assert report.summary["notifications"] == len(watched) > 100
+    # (the history rows' check decodes each account's events once more)
+    assert report.summary["notifications"] > 100
+    assert len(watched) >= report.summary["notifications"]
     assert sum(ref() is not None for ref in watched) == 0
 
 

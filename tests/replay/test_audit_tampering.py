@@ -67,9 +67,12 @@ def test_deleting_a_command_record_changes_the_log_chain_at_the_next_checkpoint(
         conn.execute("DELETE FROM stored_events WHERE rowid = ?", (rowid,))
     code, report = audit(capsys, url)
     assert code == 1
-    chain = findings_of(report, None, "integrity")
+    chain = [f for f in findings_of(report, None, "integrity") if f["rule"] == "R-8.1"]
     assert len(chain) == 1
     assert chain[0]["notification_id"] >= rowid
+    # and the events that name the command have no record now
+    orphans = [f for f in report["findings"] if f["rule"] == "R-8.3"]
+    assert len(orphans) == 1 and "no command record" in orphans[0]["message"]
     assert f"#{rowid}" in chain[0]["message"] or "changed, inserted, deleted" in chain[0][
         "message"]
 
@@ -254,5 +257,7 @@ def test_reordering_two_notifications_of_different_streams_breaks_the_log_chain(
         conn.execute("UPDATE stored_events SET rowid = 3 WHERE rowid = -1")
     code, report = audit(capsys, url)
     assert code == 1
-    chain = findings_of(report, None, "integrity")
+    chain = [f for f in findings_of(report, None, "integrity") if f["rule"] == "R-8.1"]
     assert chain and "#1..#3" in chain[0]["message"] and "fl-1 v1..v2" in chain[0]["message"]
+    # and the refill now follows its command's record
+    assert any("record comes before it" in f["message"] for f in report["findings"])
