@@ -36,6 +36,7 @@ from ledger.results import AccountView, Result
 from ledger.schedule import catch_up
 from ledger.stores import StoreSpec, parse_store_url, pinned_env, schema_lock
 from ledger.transcodings import register_ledger_transcodings
+from ledger.webhook_endpoints import WebhookEndpoint  # noqa: F401  (its topics decode)
 from projections.projector import catch_up as project
 from projections.queries import account_view
 from projections.stores import make_view_recorder

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=1000)
     p.add_argument("--months", type=int, default=12)
     p.add_argument("--seed", type=int, default=7)
+    from ledger.cli_webhooks import add_webhooks_parser
+
+    add_webhooks_parser(sub)
     return parser
 
 
@@ -89,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         from ledger.demo import run_demo
 
         return run_demo(args)
+    if args.command == "webhooks":
+        from ledger.cli_webhooks import run_webhooks
+
+        return run_webhooks(args, lambda: _open(args))
     ledger = _open(args)
     try:
         if args.command == "submit":

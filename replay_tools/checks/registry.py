@@ -27,7 +27,10 @@ COMMAND_CHECKS: dict[str, CheckFn] = {**ACCOUNT_CHECKS, **RECORD_CHECKS, **DERIV
 EXEMPT: dict[str, str] = {}
 
 # Streams that are not accounts' (topic -> why), besides the command records.
-OTHER_STREAMS: dict[str, str] = {}
+OTHER_STREAMS: dict[str, str] = {
+    "ledger/WebhookEndpointCreated": "webhook endpoint registry, not an account (webhooks/)",
+    "ledger/WebhookEndpointDeleted": "webhook endpoint registry, not an account (webhooks/)",
+}
 
 SCHEDULED_ONLY = SCHEDULED - COMMAND_CHECKS.keys()
 
