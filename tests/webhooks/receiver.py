@@ -44,7 +44,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 receiver.handle(self)
 
             def log_message(self, *args: Any) -> None:
@@ -81,7 +81,7 @@ class Receiver:
         webhook_id = request.headers["webhook-id"]
         with self.lock:
             self.attempts[webhook_id] += 1
-            self.headers_seen.append(dict(request.headers))
+            self.headers_seen.append({k.lower(): v for k, v in request.headers.items()})
             if self.fail_all or self.attempts[webhook_id] <= self.fail_first.get(webhook_id, 0):
                 failing = True
             else:
