@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from replay_tools.anchor import Anchor, AnchorChecks
 from replay_tools.checks.agreement import check_agreement
 from replay_tools.checks.billing import SCHEDULED
 from replay_tools.checks.commands import CommandRecords
@@ -47,8 +48,10 @@ class AuditReport:
 
 
 def run_audit(app: Ledger, through: datetime | None = None,
-              progress: Callable[[int], None] | None = None) -> AuditReport:
+              progress: Callable[[int], None] | None = None,
+              anchors: list[Anchor] | None = None) -> AuditReport:
     findings = Findings()
+    anchored = AnchorChecks(anchors or [], findings)
     replayer = Replayer(app.catalog, findings, through)
     log = LogChain(app.views, findings)
     records = CommandRecords(findings, SCHEDULED)
@@ -65,10 +68,12 @@ def run_audit(app: Ledger, through: datetime | None = None,
                 digest, stream = replayer.account_row(entry)
                 _note_command(entry, stream, records)
             log.add(entry.notification_id, digest, stream, entry.version)
+            anchored.add(entry.notification_id, digest)
         read += len(page)
         if progress is not None:
             progress(len(page))
     log.finish()
+    anchored.finish()
     replayer.finish()
     records.finish()
     compared = check_agreement(app.views, replayer.streams, findings, through)
@@ -85,6 +90,12 @@ def run_audit(app: Ledger, through: datetime | None = None,
         "views_compared": compared,
         "history_rows_compared": history_rows,
         "checkpoints_checked": log.checked,
+        "anchors_checked": anchored.checked,
+        # what to keep elsewhere: `ledger-replay anchor` signs the same head
+        "chain_head": {"notification_id": anchored.last_id,
+                       "chain": None if anchored.broken else anchored.head},
+        "last_checkpoint": {"notification_id": log.last_checkpoint,
+                            "chain": log.last_checkpoint_chain or None},
         "findings": len(findings),
         "by_category": {c: findings.by_category[c] for c in CATEGORIES},
         "elapsed_s": round(elapsed, 3),
@@ -135,6 +146,9 @@ def render_text(report: AuditReport) -> str:
         ("views compared", f"{s['views_compared']:,}"),
         ("history rows compared", f"{s['history_rows_compared']:,}"),
         ("checkpoints checked", f"{s['checkpoints_checked']:,}"),
+        ("anchors checked", f"{s['anchors_checked']:,}"),
+        ("chain head", f"#{s['chain_head']['notification_id']} "
+                       f"{s['chain_head']['chain'] or '(unknown)'}"),
         ("findings", f"{s['findings']:,}"),
         *[(f"  {c}", f"{n:,}") for c, n in s["by_category"].items()],
         ("elapsed", f"{s['elapsed_s']:.2f} s"),

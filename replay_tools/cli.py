@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from ledger.application import Ledger
 from ledger.clock import parse_instant
@@ -35,7 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("audit", help="replay the whole log and report every discrepancy")
     p.add_argument("--through", help="re-derive only events effective at or before T")
+    p.add_argument("--anchor", action="append", default=[], metavar="FILE",
+                   help="an anchor from `ledger-replay anchor`: check the log still extends "
+                        "it (repeatable)")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("anchor", help="export the log's chain head now (R-8.8), signed "
+                                      "with the key file LEDGER_ANCHOR_KEY names when set")
+    p.add_argument("--out", metavar="FILE", help="write the anchor here (default: stdout)")
     p = sub.add_parser("balance", help="an account's view at a point in time, from its events")
     p.add_argument("account")
     p.add_argument("--as-of", dest="as_of", required=True)
@@ -82,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "audit":
             return _audit(app, args)
+        if args.command == "anchor":
+            return _anchor(app, args)
         if args.command == "balance":
             return _balance(app, args)
         if args.command == "statement":
@@ -130,13 +139,44 @@ def _audit(app: Ledger, args: argparse.Namespace) -> int:
     from replay_tools.audit import render_json, render_text, run_audit
 
     through = _instant(args.through, "--through") if args.through else None
+    anchors = _anchors(args.anchor)
     bar = ProgressBar("audit", total=app.recorder.max_notification_id() or None)
     try:
-        report = run_audit(app, through, progress=bar.advance)
+        report = run_audit(app, through, progress=bar.advance, anchors=anchors)
     finally:
         bar.close()
     print(render_json(report) if args.json else render_text(report))
     return EXIT_OK if report.clean else EXIT_FINDINGS
+
+
+def _anchors(paths: list[str]) -> list[Any]:
+    from replay_tools.anchor import AnchorError, anchor_key, load_anchor
+
+    try:
+        key = anchor_key() if paths else None
+        return [load_anchor(path, key) for path in paths]
+    except AnchorError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _anchor(app: Ledger, args: argparse.Namespace) -> int:
+    import json
+
+    from replay_tools.anchor import AnchorError, make_anchor
+
+    try:
+        text = json.dumps(make_anchor(app.recorder, app.mapper), indent=1) + "\n"
+    except AnchorError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.out).write_text(text)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"wrote {args.out}: #{json.loads(text)['notification_id']}")
+    return EXIT_OK
 
 
 def _balance(app: Ledger, args: argparse.Namespace) -> int:

@@ -102,6 +102,7 @@ class LogChain:
         self.last_id = 0
         self.checked = 0
         self.last_checkpoint = 0
+        self.last_checkpoint_chain = ""
 
     def add(self, notification_id: int, digest: str | None, stream: str, version: int) -> None:
         self._pass_checkpoints_before(notification_id)
@@ -171,3 +172,4 @@ class LogChain:
         self.suspects = {}
         self.segment_start = checkpoint_id + 1
         self.last_checkpoint = checkpoint_id
+        self.last_checkpoint_chain = recorded
