@@ -333,29 +333,41 @@ def _bad_fields(exc: ValidationError) -> list[str]:
     return problems
 
 
+def _pan_refused() -> LedgerError:
+    return LedgerError(
+        "pan_not_allowed",
+        "a full card number was sent; send only the gateway token, brand and last 4 digits",
+        rule="R-2.2",
+    )
+
+
 def parse_command(raw: Any) -> Command:
     """Raw JSON text, dict or model -> a validated command (or a LedgerError)."""
     if isinstance(raw, Command):
+        # A model built in Python skipped the screening of raw input: screen it here.
+        if any(contains_pan(s) for s in _strings_in(raw.model_dump(mode="json"))):
+            raise _pan_refused()
         return raw
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     data = decode_json(raw) if isinstance(raw, str) else raw
     if not isinstance(data, dict):
         raise _validation_error(["(command): must be a JSON object"])
+    texts = _strings_in(data)
+    if any(len(t) > MAX_STRING for t in texts):
+        # Before the card-number screening, which would scan them at length.
+        long_fields = [str(k)[:64] for k, v in data.items()
+                       if isinstance(v, str) and len(v) > MAX_STRING]
+        if not long_fields or any(contains_pan(k) for k in long_fields):
+            long_fields = ["(command)"]
+        raise _validation_error([f"{k}: a text longer than {MAX_STRING} characters"
+                                 for k in long_fields])
+    # Then a card number anywhere (names, nested text, numbers) is refused as such,
+    # whatever else is wrong with the command.
+    if any(contains_pan(t) for t in texts):
+        raise _pan_refused()
     if _nesting(data) > 2:
         raise _validation_error(["(command): fields must be plain values, not nested objects"])
-    long_fields = [str(k)[:64] if not contains_pan(str(k)) else "(a field)"
-                   for k, v in data.items() if isinstance(v, str) and len(v) > MAX_STRING]
-    if long_fields:
-        # Before the card-number screening, which would scan them at length.
-        raise _validation_error([f"{k}: longer than {MAX_STRING} characters"
-                                 for k in long_fields])
-    if any(contains_pan(s) for s in _strings_in(data)):
-        raise LedgerError(
-            "pan_not_allowed",
-            "a full card number was sent; send only the gateway token, brand and last 4 digits",
-            rule="R-2.2",
-        )
     kind = data.get("type")
     model = MODEL_OF_TYPE.get(kind) if isinstance(kind, str) else None
     if model is None:

@@ -19,8 +19,24 @@ MAX_JSON_BYTES = 1_000_000
 MAX_NESTING = 8
 MAX_STRING = 10_000
 
-# 13 to 19 digits, optionally grouped by spaces, dashes or dots, passing the Luhn check.
-_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ .-]?){12,18}\d(?!\d)")
+# Card numbers (R-2.2), without a list of separators. A *run* is digit groups joined by
+# anything that is neither a letter nor a digit: spaces of any kind, zero-width and other
+# invisible characters, punctuation, tabs, any number of them. Letters end a run. Digits
+# are any Unicode decimal digits (so full-width or Arabic-Indic digits count too).
+# Inside a run, every stretch of whole groups holding 13 to 19 digits is a candidate and
+# is refused when it passes Luhn: a card number written with any grouping starts and ends
+# at a group's edge. A single group of more than 19 digits is a long number, not a card.
+_DIGIT_RUN = re.compile(r"\d+(?:[\W_]+\d+)*")
+_GROUP = re.compile(r"\d+")
+# A real ISO 8601 date, with an optional time and zone, is masked first: a timestamp such
+# as "2016-03-05 10:00:00.123456+00:00" holds 24 digits and would otherwise be refused
+# one time in ten. Only real calendar dates in 1900-2099 are masked (no card is written
+# as YYYY-MM-DD).
+_ISO_INSTANT = re.compile(
+    r"(?<!\d)(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?)?(?!\d)")
+PAN_MIN_DIGITS = 13
+PAN_MAX_DIGITS = 19
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -33,24 +49,75 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _mask_dates(text: str) -> str:
+    if "-" not in text:
+        return text
+    return _ISO_INSTANT.sub(lambda m: "x" if _real_date(m.group()) else m.group(), text)
+
+
+def _real_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _run_has_pan(run: str) -> bool:
+    groups = [g if g.isascii() else "".join(str(int(c)) for c in g)
+              for g in _GROUP.findall(run)]
+    for start in range(len(groups)):
+        digits = ""
+        for group in groups[start:]:
+            digits += group
+            if len(digits) > PAN_MAX_DIGITS:
+                break
+            if len(digits) >= PAN_MIN_DIGITS and _luhn_ok(digits):
+                return True
+    return False
+
+
 def contains_pan(text: str) -> bool:
-    for match in _PAN_CANDIDATE.finditer(text):
-        digits = re.sub(r"[ .-]", "", match.group())
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+    """Whether `text` holds what may be a full card number (see the rule above)."""
+    if len(text) < PAN_MIN_DIGITS:
+        return False
+    text = _mask_dates(text)
+    for match in _DIGIT_RUN.finditer(text):
+        run = match.group()
+        if len(run) >= PAN_MIN_DIGITS and _run_has_pan(run):
             return True
     return False
 
 
-def _strings_in(value: Any, depth: int = 0) -> list[str]:
+def screened_texts(value: Any, depth: int = 0) -> list[str]:
+    """Every text a command carries: field names, strings and numbers, nested too."""
     if depth > MAX_NESTING:
         return []
     if isinstance(value, str):
         return [value]
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int | float | Decimal):
+        return [_number_text(value)]
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in [str(k), *_strings_in(v, depth + 1)]]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings_in(v, depth + 1)]
-    return []
+        return [s for k, v in value.items()
+                for s in [*screened_texts(k, depth + 1), *screened_texts(v, depth + 1)]]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [s for v in value for s in screened_texts(v, depth + 1)]
+    return [str(value)]
+
+
+def _number_text(value: int | float | Decimal) -> str:
+    if isinstance(value, int):
+        return str(value) if value.bit_length() < 4000 else "0"
+    if isinstance(value, float):
+        return repr(value) if value != value or abs(value) >= 1e21 else f"{value:f}"
+    return format(value, "f") if value.is_finite() and abs(value.adjusted()) < 64 else str(value)
+
+
+_strings_in = screened_texts  # the name commands.py imports
 
 
 def _validation_error(problems: list[str], raw: Any = None) -> LedgerError:
