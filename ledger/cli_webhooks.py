@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import signal
 import sys
 import threading
@@ -98,11 +99,19 @@ def _run(app: Ledger, args: argparse.Namespace) -> int:
     return _deliver(app, args.once)
 
 
+def _lock_wait_s() -> float:
+    """How long `--once` waits for another worker to let go (LEDGER_WEBHOOK_LOCK_WAIT)."""
+    try:
+        return float(os.environ.get("LEDGER_WEBHOOK_LOCK_WAIT", "60"))
+    except ValueError:
+        return 60.0
+
+
 def _deliver(app: Ledger, once: bool) -> int:
     from webhooks.runner import deliver_forever, deliver_once
 
     if once:
-        tally = deliver_once(app)
+        tally = deliver_once(app, _lock_wait_s())
         if tally is None:
             print("ledger: another worker is delivering for this store; nothing done",
                   file=sys.stderr)

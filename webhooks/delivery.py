@@ -64,6 +64,7 @@ class Deliverer:
         self.app = app
         self.send: Send = send or (lambda url, body, headers: post(url, body, headers))
         self.wall_clock = wall_clock  # webhook-timestamp: what receivers compare with
+        self.stopping = threading.Event()  # tasks stop between attempts once set
         ensure_tables(app)
 
     def now(self) -> float:
@@ -82,10 +83,11 @@ class Deliverer:
                 tally.add(done.result())
         return tally
 
-    def run_forever(self, stop: threading.Event, poll_s: float = 1.0,
+    def run_forever(self, stop: threading.Event, poll_s: float = 0.25,
                     still_allowed: Callable[[], bool] = lambda: True) -> None:
         """Until `stop` is set: each endpoint's next task starts when its last one ends."""
         running: dict[str, Future[Tally]] = {}
+        self.stopping = stop
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
             while not stop.is_set() and still_allowed():
                 self.app.refresh_views()
@@ -93,7 +95,7 @@ class Deliverer:
                     task = running.get(endpoint.endpoint_id)
                     if task is None or task.done():
                         running[endpoint.endpoint_id] = pool.submit(
-                            self.endpoint_pass, endpoint, False)
+                            self.endpoint_pass, endpoint, True)
                 stop.wait(poll_s)
 
     def active_endpoints(self) -> list[Endpoint]:
@@ -118,7 +120,7 @@ class Deliverer:
                       (endpoint.endpoint_id, self.now(), BATCH))
             due = [values(r) for r in c.fetchall()]
         for notification_id, attempts, first_failed_at in due:
-            if self._disabled(endpoint):
+            if self.stopping.is_set() or self._disabled(endpoint):
                 return
             event = self._event(int(notification_id))
             if event is None:  # the event cannot be read any more: nothing to send
@@ -135,6 +137,8 @@ class Deliverer:
         while True:
             page = read_feed(self.app, position, BATCH, endpoint.types, refresh=False)
             for event in page.events:
+                if self.stopping.is_set():
+                    return
                 ok = self._attempt(endpoint, event, 1, None, tally)
                 if self._disabled(endpoint):
                     return

@@ -46,7 +46,7 @@ def deliver_once(app: Ledger, wait_s: float = 60.0) -> Tally | None:
         lock.release()
 
 
-def deliver_forever(app: Ledger, stop: threading.Event, poll_s: float = 1.0) -> None:
+def deliver_forever(app: Ledger, stop: threading.Event, poll_s: float = 0.25) -> None:
     """Deliver until `stop` is set, taking the worker lock when it is free."""
     lock = WorkerLock(app.store)
     try:
