@@ -1,8 +1,9 @@
 """The billing run (R-8.2): every scheduled fact due through a date, for all accounts.
 
 Accounts are found through the due-date index of the views (the next scheduled fact
-of each account), never by loading every account. Due accounts are decided and
-saved in chunks, one transaction per chunk; a chunk that meets a concurrent writer
+of each account), never by loading every account. Due accounts are loaded (one query
+for the streams of a chunk that are not in memory), decided and saved in chunks, one
+transaction per chunk; a chunk that meets a concurrent writer
 is decided again account by account from fresh state.
 """
 
@@ -17,6 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ledger import cycles
+from ledger.bulk_load import preload
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context
 from ledger.schedule import catch_up
@@ -71,6 +73,7 @@ def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list
     ctx = Context(app.catalog, app.gateway, now, None, app._load)
     done: list[list[str]] = []
     accounts = []
+    preload(app, uids)
     for uid in uids:
         acct = app._load_uuid(uid)
         if acct is None:
