@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 GENESIS = ""
+# orjson's own datetime and date forms are their isoformat (the tests hold it to that);
+# dataclasses are not serialised natively (the standard library refuses them).
+_FAST = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _plain(value: Any) -> Any:
@@ -28,7 +33,56 @@ def _plain(value: Any) -> Any:
 
 
 def canonical_json(data: Any) -> str:
+    """The canonical form: `json.dumps(sort_keys, compact separators, ASCII escapes)`.
+
+    orjson writes the same bytes for the JSON it shares with the standard library, and
+    is used when that is certain: no floats (their exponent form differs), no UTC offset
+    in seconds, an all-ASCII
+    result without DEL (the standard library escapes everything else as \\uXXXX), and
+    nothing orjson refuses (non-string keys, integers beyond 64 bits). Anything else
+    takes the standard library's path, so every digest ever recorded stays the same.
+    """
+    if not _orjson_differs(data):
+        try:
+            fast = orjson.dumps(data, default=_plain, option=_FAST)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            pass
+        else:
+            if fast.isascii() and b"\x7f" not in fast:
+                return fast.decode("ascii")
+    return slow_canonical_json(data)
+
+
+def slow_canonical_json(data: Any) -> str:
+    """The definition of the canonical form (and the path for what orjson cannot match)."""
     return json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))
+
+
+_PLAIN_TYPES = frozenset({str, int, bool, type(None), Decimal, UUID, date})
+
+
+def _orjson_differs(value: Any) -> bool:
+    """Whether anything inside is written differently by orjson: a float, or a
+    datetime whose UTC offset is not whole minutes (iterative, exact types first: this
+    runs for every event hashed)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind in _PLAIN_TYPES:
+            continue
+        if kind is datetime:
+            if v.tzinfo is not None and v.tzinfo is not UTC:
+                offset = v.utcoffset()
+                if offset is not None and (offset.seconds % 60 or offset.microseconds):
+                    return True
+        elif isinstance(v, float | date):  # a float, or a subclass of date or datetime
+            return True
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple | set | frozenset):
+            stack.extend(v)
+    return False
 
 
 def event_digest(topic: str, fields: dict[str, Any]) -> str:
