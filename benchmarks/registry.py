@@ -58,6 +58,7 @@ class Row:
     # how the ratio is formed: "rate" is ours/baseline in rate (higher is better);
     # a latency key such as "p50_ms" is ours/baseline in that latency (lower is better)
     ratio_by: str = "rate"
+    scales: bool = True           # whether `--scale` shrinks it (as-of sizes are the point)
 
 
 _ROWS: dict[str, Row] = {}

@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the full sizes (e.g. 0.1 on a busy machine); N is shown")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--only", help="comma-separated row keys or key prefixes "
@@ -132,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 def _heading(args: argparse.Namespace) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False, cwd=Path(__file__).parent).stdout.strip()
-    sizes = "QUICK sizes: verdicts say only that each row runs" if args.quick else "full sizes"
+    sizes = ("QUICK sizes: verdicts say only that each row runs" if args.quick
+             else "full sizes" if args.scale == 1.0
+             else f"full sizes x {args.scale:g}: verdicts are for these N, not the targets' N")
     return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit or '?'}, "
             f"{platform.machine()} {_cores()} cores, Python {platform.python_version()}, "
             f"{sizes}, median of {args.repeat}\n")
@@ -147,14 +151,14 @@ def _cores() -> int:
 def _measured(row: Row, args: argparse.Namespace, cache: dict[tuple[str, str, int], Result]
               ) -> str:
     assert row.workload is not None
-    size = row.quick if args.quick else row.full
+    size = _size(row.full, row.quick, args, row.scales)
     res = _cached(cache, row.workload, row.store, size, args.repeat)
     if "error" in res:
         return _cells(row, size, f"failed: {res['error'][:80]}", "", "", "", "", "")
     base_cell, ratio = "", None
     if row.baseline:
         full, quick = row.baseline_size or (row.full, row.quick)
-        bsize = quick if args.quick else full
+        bsize = _size(full, quick, args, row.scales)
         base = _cached(cache, row.baseline, row.store, bsize, args.repeat)
         if "error" in base:
             base_cell = f"{row.baseline}: failed"
@@ -166,6 +170,12 @@ def _measured(row: Row, args: argparse.Namespace, cache: dict[tuple[str, str, in
     return _cells(row, size, _figure(res), base_cell,
                   f"{ratio:.2f}x" if ratio is not None else "", target, met,
                   f"{res['peak_mb']:.0f}")
+
+
+def _size(full: int, quick: int, args: argparse.Namespace, scales: bool = True) -> int:
+    if args.quick:
+        return quick
+    return max(quick, round(full * args.scale)) if scales and args.scale != 1.0 else full
 
 
 def _cached(cache: dict[tuple[str, str, int], Result], name: str, store: str, size: int,
