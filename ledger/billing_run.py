@@ -40,20 +40,26 @@ def billing_run(app: Ledger, through: datetime,
     app.refresh_views()
     counts: Counter[str] = Counter()
     accounts = 0
+    declined: list[str] = []  # accounts whose renewal charge failed, by name
     after = ""
     while uids := app.views.due_accounts(day, after, CHUNK):
         after = uids[-1]
-        for names in _bill_chunk(app, [UUID(u) for u in uids], day, now):
+        for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now):
             accounts += 1
             counts.update(names)
+            if "PaymentFailed" in names:
+                declined.append(account_id)
         app.refresh_views()
         if progress is not None:
             progress(len(uids))
     return {"through": day.isoformat(), "accounts": accounts, "events": sum(counts.values()),
-            "by_event": dict(sorted(counts.items()))}
+            "by_event": dict(sorted(counts.items())), "payment_failed": sorted(declined)}
 
 
-def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
+Billed = list[tuple[str, list[str]]]  # (account id, the names of the events recorded)
+
+
+def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
     try:
         return _decide(app, uids, day, now)
     except IntegrityError:
@@ -68,10 +74,10 @@ def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[
         return results
 
 
-def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list[str]]:
+def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
     app.cache.sync_with_log()
     ctx = Context(app.catalog, app.gateway, now, None, app._load)
-    done: list[list[str]] = []
+    done: Billed = []
     accounts = []
     preload(app, uids)
     for uid in uids:
@@ -82,7 +88,8 @@ def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> list[list
         catch_up(ctx, acct, cycles.start_of(day))
         if len(acct.pending_events) > before:
             accounts.append(acct)
-            done.append([type(e).__name__ for e in acct.pending_events])
+            done.append((acct.state.view.account_id,
+                         [type(e).__name__ for e in acct.pending_events]))
     if accounts:
         try:
             app._save_noted(*accounts)

@@ -10,132 +10,132 @@ import argparse
 import itertools
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ledger.application import Ledger
-from ledger.cli_output import print_history, print_view
+from ledger.cli_support import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    OneLineParser,
+    UsageError,
+    add_command,
+    emit,
+    instant,
+    require_existing_store,
+    run_main,
+    store_failure_message,
+)
 from ledger.errors import CatalogError, LedgerError
 from ledger.stores import StoreError
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:  # without importing the application at parse time
+    from ledger.application import Ledger
 
-
-class UsageError(Exception):
-    """Bad usage, unreadable input or unusable store: exit 2 with one line."""
+# Modules that add subcommands: each has `register(subparsers)` (ledger/cli_support.py).
+Registrar = Callable[[Any], None]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
-    parser.add_argument("--store", help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
-    parser.add_argument("--policy", help="policy catalog file, JSON or TOML (default: built in)")
-    parser.add_argument("--clock", help="fixed 'now' for the ledger (ISO date or datetime)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("submit", help="submit JSON-lines commands (or one JSON array)")
-    p.add_argument("file", nargs="?", help="input file (default: standard input)")
-    p = sub.add_parser("show", help="show an account, now or at a point in time")
-    p.add_argument("account")
-    p.add_argument("--as-of", dest="as_of")
-    p.add_argument("--known-at", dest="known_at")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("history", help="every event of an account")
-    p.add_argument("account")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("run-billing", help="record every scheduled fact due through DATE")
-    p.add_argument("--through", required=True)
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("policy", help="print or check a policy catalog")
-    p.add_argument("action", choices=["show", "check"])
-    p.add_argument("file", nargs="?")
-    p = sub.add_parser("demo", help="simulate a year of sample accounts, then summarise")
-    p.add_argument("--accounts", type=int, default=1000)
-    p.add_argument("--months", type=int, default=12)
-    p.add_argument("--seed", type=int, default=7)
-    from ledger.cli_webhooks import add_webhooks_parser
-
-    add_webhooks_parser(sub)
+    parser = OneLineParser(prog="ledger", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", metavar="URL",
+                        help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="policy catalog file, JSON or TOML (default: LEDGER_POLICY or "
+                             "the built-in catalog)")
+    parser.add_argument("--clock", metavar="T",
+                        help="fixed 'now' for the ledger, an ISO date or datetime "
+                             "(default: LEDGER_CLOCK or the system's UTC clock)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in registrars():
+        register(sub)
     return parser
 
 
+def registrars() -> list[Registrar]:
+    """The ledger's own subcommands, then those of other modules (add yours here)."""
+    return [register, _register_webhooks]
+
+
+def _register_webhooks(sub: Any) -> None:
+    from ledger.cli_webhooks import add_webhooks_parser, run_webhooks
+
+    add_webhooks_parser(sub)
+    sub.choices["webhooks"].set_defaults(
+        run=lambda args: run_webhooks(args, lambda: open_ledger(args)))
+
+
+def register(sub: Any) -> None:
+    p = add_command(sub, "submit", _submit, "submit JSON-lines commands (or one JSON array)")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="input file, JSON lines or one JSON array (default or '-': "
+                        "standard input)")
+    p = add_command(sub, "show", _show, "show an account, now or at a point in time")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--as-of", dest="as_of", metavar="T",
+                   help="the state after every event effective at or before T")
+    p.add_argument("--known-at", dest="known_at", metavar="K",
+                   help="only what the ledger had recorded at or before K")
+    p.add_argument("--json", action="store_true", help="print the view as one JSON object")
+    p = add_command(sub, "history", _history, "every event of an account, with both times")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per event: version, name, at, recorded_at, data")
+    p = add_command(sub, "run-billing", _run_billing,
+                    "record every scheduled fact due through DATE, for all accounts")
+    p.add_argument("--through", required=True, metavar="DATE",
+                   help="bill every account whose billing dates or expiries fall on or "
+                        "before DATE")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p = add_command(sub, "policy", _policy, "print or check a policy catalog")
+    p.add_argument("action", choices=["show", "check"],
+                   help="show: print the catalog as JSON; check: validate FILE")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a catalog file, JSON or TOML (default: --policy, else built in)")
+    p = add_command(sub, "demo", _demo, "simulate a year of sample accounts, then summarise")
+    p.add_argument("--accounts", type=int, default=1000, metavar="N",
+                   help="how many accounts to simulate (default 1000)")
+    p.add_argument("--months", type=int, default=12, metavar="M",
+                   help="how many months to simulate (default 12)")
+    p.add_argument("--seed", type=int, default=7, metavar="S",
+                   help="random seed, for a repeatable run (default 7)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run_main("ledger", build_parser(), argv, _failure)
+
+
+def _failure(exc: BaseException, args: argparse.Namespace | None) -> tuple[str, int]:
+    if isinstance(exc, StoreError | CatalogError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, LedgerError):
+        return f"{exc.code}: {exc.message}", (
+            EXIT_USAGE if exc.code == "future_dated" else EXIT_REJECTED)
+    return store_failure_message(exc, getattr(args, "store", None)), EXIT_USAGE
+
+
+# -- opening the store ------------------------------------------------------------------
+
+
+@contextmanager
+def opened(args: argparse.Namespace, *, existing: bool) -> Iterator[Ledger]:
+    """The ledger of the global options; `existing`: a read, which never creates a store."""
+    if existing:
+        require_existing_store(args.store)
+    ledger = open_ledger(args)
     try:
-        return _run(args)
-    except UsageError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (StoreError, CatalogError) as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LedgerError as exc:
-        print(f"ledger: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_REJECTED if exc.code != "future_dated" else EXIT_USAGE
-    except KeyboardInterrupt:
-        print("ledger: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # one line, never a traceback
-        from ledger.store_errors import describe_store_failure, is_store_failure
-
-        if is_store_failure(exc):
-            print(f"ledger: {describe_store_failure(exc, args.store)}", file=sys.stderr)
-        else:
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            print(f"ledger: internal error, please report it: {type(exc).__name__}: {first}",
-                  file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _run(args: argparse.Namespace) -> int:
-    if args.command == "policy":
-        return _policy(args)
-    if args.command == "demo":
-        from ledger.demo import run_demo
-
-        return run_demo(args)
-    if args.command == "webhooks":
-        from ledger.cli_webhooks import run_webhooks
-
-        return run_webhooks(args, lambda: _open(args))
-    ledger = _open(args)
-    try:
-        if args.command == "submit":
-            return _submit(ledger, args.file)
-        if args.command == "show":
-            view = ledger.account(args.account, as_of=_instant_option(args.as_of, "--as-of"),
-                                  known_at=_instant_option(args.known_at, "--known-at"))
-            print_view(view, as_json=args.json)
-            return EXIT_OK
-        if args.command == "history":
-            print_history(ledger.history(args.account), as_json=args.json)
-            return EXIT_OK
-        through = _instant_option(args.through, "--through")
-        assert through is not None
-        report = ledger.run_billing(through, progress=_progress_bar("billing"))
-        if args.json:
-            print(json.dumps(report))
-        else:
-            print(f"billed through {report['through']}: {report['accounts']} accounts, "
-                  f"{report['events']} events")
-            for name, n in report["by_event"].items():
-                print(f"  {name:<22} {n}")
-        return EXIT_OK
+        yield ledger
     finally:
         ledger.close()
 
 
-def _instant_option(value: str | None, option: str) -> str | None:
-    from ledger.clock import parse_instant
+def open_ledger(args: argparse.Namespace) -> Ledger:
+    from ledger.application import Ledger
 
-    if value is not None:
-        try:
-            parse_instant(value)
-        except ValueError:
-            raise UsageError(f"{option}: not an ISO 8601 date or datetime: {value!r}") from None
-    return value
-
-
-def _open(args: argparse.Namespace) -> Ledger:
-    _instant_option(args.clock, "--clock")
+    if args.clock is not None:
+        instant(args.clock, "--clock")
     try:
         return Ledger.open(args.store, clock=args.clock, policy=args.policy)
     except ValueError as exc:
@@ -144,50 +144,100 @@ def _open(args: argparse.Namespace) -> Ledger:
         raise UsageError(str(exc)) from None
 
 
+# -- subcommands ------------------------------------------------------------------------
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ledger.cli_output import print_view
+
+    as_of = instant(args.as_of, "--as-of") if args.as_of else None
+    known_at = instant(args.known_at, "--known-at") if args.known_at else None
+    with opened(args, existing=True) as ledger:
+        print_view(ledger.account(args.account, as_of=as_of, known_at=known_at),
+                   as_json=args.json)
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    from ledger.cli_output import print_history
+
+    with opened(args, existing=True) as ledger:
+        print_history(ledger.history(args.account), as_json=args.json)
+    return EXIT_OK
+
+
+def _run_billing(args: argparse.Namespace) -> int:
+    from ledger.cli_output import print_billing_report
+    from ledger.progress import ProgressBar
+
+    through = instant(args.through, "--through")
+    with opened(args, existing=False) as ledger:
+        bar = ProgressBar("billing")
+        try:
+            report = ledger.run_billing(through, progress=bar.advance)
+        finally:
+            bar.close()  # ends the progress line before the summary
+    print_billing_report(report, as_json=args.json)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ledger.demo import run_demo
+
+    return run_demo(args)
+
+
 def _policy(args: argparse.Namespace) -> int:
     from ledger.policy import default_catalog, load_catalog
 
     source = args.file or args.policy
     if args.action == "show":
         catalog = load_catalog(source) if source else default_catalog()
-        print(json.dumps(catalog.model_dump(mode="json"), indent=2))
+        emit(json.dumps(catalog.model_dump(mode="json"), indent=2))
         return EXIT_OK
     if not source:
         raise UsageError("policy check needs a FILE (or --policy FILE)")
     catalog = load_catalog(source)
     names = ", ".join(f"{v.name} from {v.effective_from}" for v in catalog.versions)
-    print(f"ok: {len(catalog.versions)} versions ({names}), "
-          f"{len(catalog.promo_codes)} promo codes")
+    emit(f"ok: {len(catalog.versions)} versions ({names}), "
+         f"{len(catalog.promo_codes)} promo codes")
     return EXIT_OK
 
 
 SUBMIT_CHUNK = 1000
 
 
-def _submit(ledger: Ledger, path: str | None) -> int:
+def _submit(args: argparse.Namespace) -> int:
     """Commands go through the batch path in chunks (one transaction each); results are
-    the same as one at a time, printed in input order as each chunk commits."""
-    rejected = False
-    chunk: list[Any] = []
-    commands = _read_commands(path)
-    while True:
-        chunk = list(itertools.islice(commands, SUBMIT_CHUNK))
-        if not chunk:
-            break
-        for result in ledger.submit_many(chunk):
-            rejected |= not result.ok
-            sys.stdout.write(json.dumps(result.to_json()) + "\n")
-        sys.stdout.flush()
+    the same as one at a time, printed in input order once their chunk has committed.
+
+    A closed output pipe is noticed when a committed chunk's results are printed: the
+    process then stops before deciding the next chunk (never inside a transaction)."""
+    commands = _read_commands(args.file)  # an unreadable file fails before the store opens
+    with opened(args, existing=False) as ledger:
+        rejected = False
+        while chunk := list(itertools.islice(commands, SUBMIT_CHUNK)):
+            results = ledger.submit_many(raw for _, raw in chunk)
+            for (line, _), result in zip(chunk, results, strict=True):
+                rejected |= not result.ok
+                emit(json.dumps({**result.to_json(), "line": line}))
+            sys.stdout.flush()
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def _read_commands(path: str | None) -> Iterator[Any]:
-    """JSON lines, or one JSON array; a line that is not JSON is passed on as text
-    so that it gets its own validation_error result."""
+def _read_commands(path: str | None) -> Iterator[tuple[int, Any]]:
+    """(line number, command) from JSON lines, or (position, item) from one JSON array;
+    a line that is not JSON is passed on as text to get its own validation_error."""
     stream = _open_input(path)
+    return _commands_in(stream, path)
+
+
+def _commands_in(stream: TextIO, path: str | None) -> Iterator[tuple[int, Any]]:
     try:
         first = stream.read(1)
+        lines_before = 0
         while first and first.isspace():
+            lines_before += first == "\n"
             first = stream.read(1)
         if first == "[":
             text = first + stream.read()
@@ -195,16 +245,16 @@ def _read_commands(path: str | None) -> Iterator[Any]:
                 items = json.loads(text)
             except (ValueError, RecursionError):  # bad JSON, huge ints, deep nesting
                 raise UsageError(f"{path or 'stdin'}: not a valid JSON array") from None
-            yield from items
+            yield from enumerate(items, start=1)
             return
         pending = first
-        for line in stream:
+        for number, line in enumerate(stream, start=lines_before + 1):
             line = pending + line
             pending = ""
             if line.strip():
-                yield line.strip()
+                yield number, line.strip()
         if pending.strip():
-            yield pending.strip()
+            yield lines_before + 1, pending.strip()
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -217,12 +267,6 @@ def _open_input(path: str | None) -> TextIO:
         return open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _progress_bar(label: str) -> Any:
-    from ledger.progress import ProgressBar
-
-    return ProgressBar(label).advance
 
 
 if __name__ == "__main__":

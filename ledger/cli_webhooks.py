@@ -22,20 +22,20 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
 def add_webhooks_parser(sub: Any) -> None:
     p = sub.add_parser("webhooks", help="webhook endpoints and their delivery worker")
-    hooks = p.add_subparsers(dest="webhooks_command", required=True)
+    hooks = p.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
     c = hooks.add_parser("create", help="a new endpoint; prints its id and secret (once)")
-    c.add_argument("url")
+    c.add_argument("url", help="where to POST the signed events (http or https)")
     c.add_argument("--type", dest="types", action="append", metavar="EVENT",
                    help="an event name to send (repeatable; default: every event)")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print JSON")
     c = hooks.add_parser("list", help="the endpoints (never their secrets)")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print JSON")
     c = hooks.add_parser("delete", help="remove an endpoint")
-    c.add_argument("endpoint")
+    c.add_argument("endpoint", help="the endpoint id")
     c = hooks.add_parser("deliveries", help="an endpoint's recent attempts, newest first")
-    c.add_argument("endpoint")
-    c.add_argument("--limit", type=int, default=20)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("endpoint", help="the endpoint id")
+    c.add_argument("--limit", type=int, default=20, help="how many attempts (default 20)")
+    c.add_argument("--json", action="store_true", help="print JSON")
     c = hooks.add_parser("deliver", help="send the feed to every endpoint")
     c.add_argument("--once", action="store_true",
                    help="one pass (first tries and due retries), then exit")

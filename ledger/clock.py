@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from ledger.commands import _to_instant
@@ -34,14 +34,13 @@ class FixedClock:
 
 def parse_instant(when: datetime | date | str) -> datetime:
     """ISO date or datetime (a bare date is 00:00 UTC) -> aware UTC datetime."""
-    if isinstance(when, datetime):
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if isinstance(when, date):
-        return datetime.combine(when, time(0), tzinfo=UTC)
+        # Through the text form, so that datetimes, dates and strings share one range check.
+        when = when.isoformat()
     try:
         return _to_instant(when)
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 date or datetime: {when!r}") from None
+    except ValueError as exc:
+        raise ValueError(f"{str(when)[:60]!r} {exc}") from None
 
 
 def make_clock(clock: Clock | datetime | str | None) -> Clock:

@@ -65,6 +65,12 @@ def _to_money(value: Any) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+# Instants the ledger computes with: billing dates, expiries (365 days) and 30-day windows
+# after the last one must still be representable, and years print with four digits.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
 def _to_instant(value: Any) -> datetime:
     """ISO 8601 date or datetime; a bare date means 00:00 UTC, a naive time is UTC."""
     if not isinstance(value, str) or len(value) > 40:
@@ -72,13 +78,17 @@ def _to_instant(value: Any) -> datetime:
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            moment = datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
+                      else moment.astimezone(UTC))
+    except (ValueError, OverflowError):
         raise ValueError("must be an ISO 8601 date or datetime") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not EARLIEST_INSTANT <= moment <= LATEST_INSTANT:
+        raise ValueError(f"must be between {EARLIEST_INSTANT.date()} and "
+                         f"{LATEST_INSTANT.date()} (UTC)")
+    return moment
 
 
 Money = Annotated[Decimal, BeforeValidator(_to_money)]
@@ -375,7 +385,9 @@ def parse_command(raw: Any) -> Command:
         problems = [f"type: must be one of {known}"]
         if not isinstance(data.get("account_id"), str):
             problems.append("account_id: is required")
-        raise _validation_error(problems)
+        # R-1.4 names the command types there are (account actions and marketplace
+        # operations); R-6.1 is about the fields of a known command.
+        raise _validation_error(problems, rule="R-1.4")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

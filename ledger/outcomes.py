@@ -3,6 +3,7 @@ a rejection, and building results."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,17 @@ def parse(raw: Any) -> Command | Result:
 
 
 def raw_field(raw: Any, name: str) -> str | None:
+    """An id field of what was sent, when it can be read and is a valid id (for the
+    result of a rejected command): from an object, or from text that is or looks like
+    one (a line that is not valid JSON may still name its account)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if isinstance(raw, str) and len(raw) <= 1_000_000:
+        try:
+            raw = json.loads(raw)
+        except (ValueError, RecursionError):
+            found = re.search(rf'"{name}"\s*:\s*"([^"\\]{{1,64}})"', raw)
+            raw = {name: found.group(1)} if found else None
     if isinstance(raw, dict) and isinstance(raw.get(name), str) and len(raw[name]) <= 64:
         value: str = raw[name]
         return value if re.match(ID_PATTERN, value) and not contains_pan(value) else None

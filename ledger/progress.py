@@ -31,11 +31,19 @@ class ProgressBar:
             text = f"\r{self.label} [{bar}] {self.done}/{self.total} ({rate:,.0f}/s)"
         else:
             text = f"\r{self.label} {self.done:,} ({rate:,.0f}/s)"
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        """A closed or broken standard error turns the bar off; it never stops the work
+        it reports on (a billing run mid-transaction, say)."""
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
     def close(self) -> None:
         if self.enabled:
             self._draw(time.monotonic())
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            self._write("\n")
+            self.enabled = False  # closed: a second close prints nothing

@@ -120,8 +120,10 @@ def _number_text(value: int | float | Decimal) -> str:
 _strings_in = screened_texts  # the name commands.py imports
 
 
-def _validation_error(problems: list[str], raw: Any = None) -> LedgerError:
-    return LedgerError("validation_error", "; ".join(problems), rule="R-6.1")
+def _validation_error(problems: list[str], raw: Any = None, *,
+                      rule: str = "R-6.1") -> LedgerError:
+    """R-6.1 by default (fields and amounts); an unknown command type cites R-1.4."""
+    return LedgerError("validation_error", "; ".join(problems), rule=rule)
 
 
 def decode_json(text: str) -> Any:

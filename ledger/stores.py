@@ -99,6 +99,18 @@ def pinned_env(store: StoreSpec) -> dict[str, str]:
     return {**store.env, **pinned}
 
 
+def sqlite_schema_lock_path(database: str) -> str:
+    """Where processes opening one SQLite file serialise its schema creation: a file in
+    the temporary folder named after the database's real path, so nothing is left in
+    the working folder. It is never deleted: a process may be waiting on it, and a
+    new file would let a third process lock another inode at the same time."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:32]
+    return os.path.join(tempfile.gettempdir(), f"ledger-schema-{key}.lock")
+
+
 @contextmanager
 def schema_lock(store: StoreSpec) -> Iterator[None]:
     """Serialise schema creation between processes starting at once on one PostgreSQL
@@ -107,9 +119,10 @@ def schema_lock(store: StoreSpec) -> Iterator[None]:
     if store.kind == "sqlite":
         import fcntl
 
-        # A file beside the database: never open and close the database file itself
-        # while SQLite has it open (closing any descriptor drops the process's locks).
-        fd = os.open(store.env["SQLITE_DBNAME"] + ".schema-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        # A file of its own: never open and close the database file itself while SQLite
+        # has it open (closing any descriptor drops the process's locks).
+        fd = os.open(sqlite_schema_lock_path(store.env["SQLITE_DBNAME"]),
+                     os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

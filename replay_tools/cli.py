@@ -9,143 +9,149 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.application import Ledger
-from ledger.clock import parse_instant
+from ledger.cli_support import (
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    UsageError,
+    add_command,
+    day,
+    emit,
+    instant,
+    require_existing_store,
+    run_main,
+    store_failure_message,
+    writable_file,
+)
 from ledger.errors import CatalogError, LedgerError
 from ledger.progress import ProgressBar
-from ledger.stores import StoreError, resolve_url
+from ledger.stores import StoreError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
-
-class UsageError(Exception):
-    """Unusable input: exit 2 with one line."""
+EXIT_FINDINGS = 1
+# A subcommand's runner: the opened store and the parsed options -> exit code.
+Runner = Callable[["Ledger", argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ledger-replay", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
-    parser.add_argument("--policy", help="policy catalog file, JSON or TOML (default: built in)")
-    parser.add_argument("--clock", help="fixed 'now' (ISO date or datetime)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("audit", help="replay the whole log and report every discrepancy")
-    p.add_argument("--through", help="re-derive only events effective at or before T")
-    p.add_argument("--anchor", action="append", default=[], metavar="FILE",
-                   help="an anchor from `ledger-replay anchor`: check the log still extends "
-                        "it (repeatable)")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("anchor", help="export the log's chain head now (R-8.8), signed "
-                                      "with the key file LEDGER_ANCHOR_KEY names when set")
-    p.add_argument("--out", metavar="FILE", help="write the anchor here (default: stdout)")
-    p = sub.add_parser("balance", help="an account's view at a point in time, from its events")
-    p.add_argument("account")
-    p.add_argument("--as-of", dest="as_of", required=True)
-    p.add_argument("--known-at", dest="known_at")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("statement", help="every movement of Connects and money, with its rule")
-    p.add_argument("account")
-    p.add_argument("--from", dest="start")
-    p.add_argument("--to", dest="end")
-    p.add_argument("--csv", action="store_true")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("plot", help="Connects and available earnings over time (matplotlib)")
-    p.add_argument("account")
-    p.add_argument("--out", required=True, help="the PNG file to write")
-    sub.add_parser("rebuild", help="drop and rebuild every view from the log")
+    parser = OneLineParser(prog="ledger-replay", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", metavar="URL",
+                        help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="policy catalog file, JSON or TOML (default: LEDGER_POLICY or "
+                             "the built-in catalog)")
+    parser.add_argument("--clock", metavar="T",
+                        help="fixed 'now', an ISO date or datetime (default: LEDGER_CLOCK "
+                             "or the system's UTC clock)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register_commands in registrars():
+        register_commands(sub)
     return parser
 
 
+def registrars() -> list[Callable[[Any], None]]:
+    """The auditor's own subcommands, then those of other modules (add yours here)."""
+    return [register]
+
+
+def on_store(runner: Runner) -> Callable[[argparse.Namespace], int]:
+    """Run `runner` on the existing store of the global options, then close it."""
+    def run(args: argparse.Namespace) -> int:
+        from replay_tools.history import ReplayError
+
+        app = open_store(args.store, args.clock, args.policy)
+        try:
+            return runner(app, args)
+        except ReplayError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            app.close()
+    return run
+
+
+def register(sub: Any) -> None:
+    p = add_command(sub, "audit", on_store(_audit),
+                    "replay the whole log and report every discrepancy")
+    p.add_argument("--through", metavar="T",
+                   help="re-derive only events effective at or before T")
+    p.add_argument("--anchor", action="append", default=[], metavar="FILE",
+                   help="an anchor from `ledger-replay anchor`: check the log still extends "
+                        "it (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p = add_command(sub, "anchor", on_store(_anchor),
+                    "export the log's chain head now (R-8.8), signed with the key file "
+                    "LEDGER_ANCHOR_KEY names when set")
+    p.add_argument("--out", metavar="FILE", help="write the anchor here (default: stdout)")
+    p = add_command(sub, "balance", on_store(_balance),
+                    "an account's view at a point in time, from its events alone")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--as-of", dest="as_of", required=True, metavar="T",
+                   help="the state after every event effective at or before T")
+    p.add_argument("--known-at", dest="known_at", metavar="K",
+                   help="only events recorded at or before K")
+    p.add_argument("--json", action="store_true", help="print the view as one JSON object")
+    p = add_command(sub, "statement", on_store(_statement),
+                    "every movement of Connects and money, with its event and rule")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--from", dest="start", metavar="D",
+                   help="first day shown (ISO date; default: the account's first)")
+    p.add_argument("--to", dest="end", metavar="D",
+                   help="last day shown (ISO date; default: the last recorded)")
+    p.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p = add_command(sub, "plot", on_store(_plot),
+                    "draw Connects and available earnings over time (needs matplotlib)")
+    p.add_argument("account", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG file to write")
+    add_command(sub, "rebuild", on_store(_rebuild),
+                "drop and rebuild every view from the log (the log chain is kept)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return _run(args)
-    except (UsageError, StoreError, CatalogError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    except LedgerError as exc:
-        return _fail(f"{exc.code}: {exc.message}", EXIT_FINDINGS)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as exc:  # the store or the machine failed: say which, never a traceback
-        from ledger.store_errors import describe_store_failure
-
-        return _fail(describe_store_failure(exc, args.store), EXIT_USAGE)
+    return run_main("ledger-replay", build_parser(), argv, _failure)
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"ledger-replay: {message}", file=sys.stderr)
-    return code
-
-
-def _run(args: argparse.Namespace) -> int:
-    from replay_tools.history import ReplayError
-
-    app = open_store(args.store, args.clock, args.policy)
-    try:
-        if args.command == "audit":
-            return _audit(app, args)
-        if args.command == "anchor":
-            return _anchor(app, args)
-        if args.command == "balance":
-            return _balance(app, args)
-        if args.command == "statement":
-            return _statement(app, args)
-        if args.command == "plot":
-            return _plot(app, args)
-        return _rebuild(app)
-    except ReplayError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        app.close()
+def _failure(exc: BaseException, args: argparse.Namespace | None) -> tuple[str, int]:
+    if isinstance(exc, StoreError | CatalogError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, LedgerError):
+        return f"{exc.code}: {exc.message}", EXIT_FINDINGS
+    return store_failure_message(exc, getattr(args, "store", None)), EXIT_USAGE
 
 
 def open_store(url: str | None, clock: str | None, policy: str | None) -> Ledger:
     """Open an existing store: an auditor never creates one by mistyping its path."""
-    where = resolve_url(url)
-    if where.startswith("sqlite:///") and not Path(where[len("sqlite:///"):]).is_file():
-        raise UsageError(f"store {where} does not exist")
+    from ledger.application import Ledger
+
+    require_existing_store(url)
     if clock is not None:
-        _instant(clock, "--clock")
+        instant(clock, "--clock")
     try:
-        return Ledger.open(where, clock=clock, policy=policy)
+        return Ledger.open(url, clock=clock, policy=policy)
     except (StoreError, CatalogError):
         raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-def _instant(text: str, option: str) -> datetime:
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise UsageError(f"{option}: not an ISO 8601 date or datetime: {text!r}") from None
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: not an ISO 8601 date: {text!r}") from None
-
-
 def _audit(app: Ledger, args: argparse.Namespace) -> int:
     from replay_tools.audit import render_json, render_text, run_audit
 
-    through = _instant(args.through, "--through") if args.through else None
+    through = instant(args.through, "--through") if args.through else None
     anchors = _anchors(args.anchor)
     bar = ProgressBar("audit", total=app.recorder.max_notification_id() or None)
     try:
         report = run_audit(app, through, progress=bar.advance, anchors=anchors)
     finally:
         bar.close()
-    print(render_json(report) if args.json else render_text(report))
+    emit(render_json(report) if args.json else render_text(report))
     return EXIT_OK if report.clean else EXIT_FINDINGS
 
 
@@ -175,7 +181,7 @@ def _anchor(app: Ledger, args: argparse.Namespace) -> int:
         Path(args.out).write_text(text)
     except OSError as exc:
         raise UsageError(f"--out: cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"wrote {args.out}: #{json.loads(text)['notification_id']}")
+    emit(f"wrote {args.out}: #{json.loads(text)['notification_id']}")
     return EXIT_OK
 
 
@@ -183,8 +189,8 @@ def _balance(app: Ledger, args: argparse.Namespace) -> int:
     from ledger.cli_output import print_view
     from replay_tools.balance import balance_at
 
-    as_of = _instant(args.as_of, "--as-of")
-    known_at = _instant(args.known_at, "--known-at") if args.known_at else None
+    as_of = instant(args.as_of, "--as-of")
+    known_at = instant(args.known_at, "--known-at") if args.known_at else None
     print_view(balance_at(app, args.account, as_of, known_at), as_json=args.json)
     return EXIT_OK
 
@@ -192,35 +198,38 @@ def _balance(app: Ledger, args: argparse.Namespace) -> int:
 def _statement(app: Ledger, args: argparse.Namespace) -> int:
     from replay_tools.statement import render_csv, render_json, render_text, statement
 
-    rows = statement(app, args.account, _day(args.start, "--from"), _day(args.end, "--to"))
+    rows = statement(app, args.account, day(args.start, "--from"), day(args.end, "--to"))
     if args.csv:
         sys.stdout.write(render_csv(rows))
     elif args.json:
-        print(render_json(rows))
+        emit(render_json(rows))
     else:
-        print(render_text(args.account, rows))
+        emit(render_text(args.account, rows))
     return EXIT_OK
 
 
 def _plot(app: Ledger, args: argparse.Namespace) -> int:
     from replay_tools.plot import MatplotlibMissing, plot_account
 
+    out = writable_file(args.out, "--out")
     try:
-        points = plot_account(app, args.account, args.out)
+        points = plot_account(app, args.account, out)
     except MatplotlibMissing as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {args.out}: {points} points")
+    except OSError as exc:  # the output file, not the store
+        raise UsageError(f"--out: cannot write {out}: {exc.strerror or exc}") from None
+    emit(f"wrote {out}: {points} points")
     return EXIT_OK
 
 
-def _rebuild(app: Ledger) -> int:
+def _rebuild(app: Ledger, args: argparse.Namespace) -> int:
     bar = ProgressBar("rebuild", total=app.recorder.max_notification_id() or None)
     app.views.drop_views()
     try:
         applied = app.refresh_views(progress=bar.advance)
     finally:
         bar.close()
-    print(f"rebuilt the views from the log: {applied} events applied "
+    emit(f"rebuilt the views from the log: {applied} events applied "
           "(the log chain is kept as evidence)")
     return EXIT_OK
 

@@ -27,6 +27,7 @@ ALLOWED = {
     "ledger.store_errors": "describing a store failure without secrets",
     "ledger.results": "the AccountView output model `balance` prints",
     "ledger.cli_output": "printing a view as `ledger show` does",
+    "ledger.cli_support": "the command-line behaviour both tools share (usage, pipes)",
     "projections.codec": "decoding the views' JSON rows the audit compares",
     "projections.views": "reading the views' tables (rows, history, checkpoints)",
 }
