@@ -83,7 +83,8 @@ def _views_cursor(app: Ledger) -> Iterator[Any]:
 
 
 def _col(row: Any, i: int) -> Any:
-    return row[i]
+    """Column i of a sqlite3.Row or a psycopg dict row (the views' two recorders)."""
+    return list(row.values())[i] if isinstance(row, dict) else row[i]
 
 
 def list_accounts(app: Ledger, *, kind: str | None = None, plan: str | None = None,
