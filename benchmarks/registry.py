@@ -95,15 +95,19 @@ def at_least_rate(rate: float, unit: str) -> Target:
     return Target(f">= {rate:,.0f} {unit}", lambda res, ratio: float(res["rate"]) >= rate)
 
 
-def seconds_and_memory(seconds: float, mb: float) -> Target:
+def seconds_and_memory(count: int, seconds: float, mb: float, unit: str) -> Target:
+    """`count` in under `seconds`, as a rate, so that a `--scale`d run is judged too."""
+    rate = count / seconds
+
     def met(res: Result, ratio: float | None) -> bool:
-        return float(res["seconds"]) < seconds and float(res["peak_mb"]) < mb
-    return Target(f"< {seconds:g} s and < {mb:g} MB", met)
+        return float(res["rate"]) >= rate and float(res["peak_mb"]) < mb
+    return Target(f"{count:,} in < {seconds:g} s (>= {rate:,.0f} {unit}), < {mb:g} MB", met)
 
 
-def faster_than(seconds: float, reference: str) -> Target:
-    return Target(f"<= {seconds:g} s ({reference})",
-                  lambda res, ratio: float(res["seconds"]) <= seconds)
+def faster_than(count: int, seconds: float, reference: str, unit: str) -> Target:
+    rate = count / seconds
+    return Target(f"{count:,} in <= {seconds:g} s (>= {rate:,.0f} {unit}; {reference})",
+                  lambda res, ratio: float(res["rate"]) >= rate)
 
 
 def p99_under(ms: float, flat_within: float | None = None) -> Target:
