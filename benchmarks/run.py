@@ -7,8 +7,9 @@ the ratio, the target and whether it is met.
 
 Every workload runs in a fresh process on a fresh store, `--repeat` times (median
 reported); peak memory is that process's maximum resident set size, data building
-included. PostgreSQL runs use their own database (`ledger_bench`), dropped and made
-again for every workload, so they never touch the test suite's database. Rows come from
+included. PostgreSQL runs use their own database (`ledger_bench_<pid>`), dropped and
+made again for every workload and dropped at the end, so they never touch the test
+suite's database or another run's. Rows come from
 the registry (benchmarks/registry.py): every `benchmarks/rows_*.py` module adds its own.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import platform
 import resource
@@ -32,7 +34,8 @@ from benchmarks.registry import Result, Row, rows, workload
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_ADMIN_URL = f"{PG_SERVER}/test"
-PG_BENCH_DB = "ledger_bench"
+# One database per run (the runner's pid): two runs at once never drop each other's.
+PG_BENCH_DB = f"ledger_bench_{os.getpid()}"
 HEADER = ("| path | store | N | ours | baseline (same run) | ratio | target | met | peak MB |\n"
           "|---|---|---:|---|---|---:|---|---|---:|")
 
@@ -78,6 +81,13 @@ def _fresh_pg() -> str:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
     return f"{PG_SERVER}/{PG_BENCH_DB}"
+
+
+def _drop_pg() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
 
 
 def postgres_answers() -> bool:
@@ -128,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         print(lines[-1], file=sys.stderr, flush=True)
     print(_heading(args))
     print("\n".join(lines))
+    if pg_ok:
+        _drop_pg()
     return 0
 
 
@@ -143,8 +155,6 @@ def _heading(args: argparse.Namespace) -> str:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
 
 
