@@ -45,8 +45,9 @@ def without_secrets(value: Any) -> Any:
 
 def shown(value: Any) -> str:
     """Text for a terminal: control characters and escapes as Python would write them."""
-    text = str(value)
-    return text if text.isprintable() else repr(text)[1:-1]
+    from ledger.redaction import escape_text
+
+    return escape_text(str(value))
 
 
 def print_view(view: AccountView, as_json: bool) -> None:

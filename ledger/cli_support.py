@@ -85,8 +85,10 @@ def writable_file(path: str, option: str) -> str:
 
 def escape(text: str, limit: int = 80) -> str:
     """Echo user text safely (R-8.9): no control characters, no terminal escapes."""
+    from ledger.redaction import escape_text
+
     shown = text[:limit] + ("…" if len(text) > limit else "")
-    return repr(shown)
+    return f"'{escape_text(shown)}'"
 
 
 def die_of_sigpipe() -> NoReturn:
@@ -118,15 +120,19 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
     except BrokenPipeError:
         die_of_sigpipe()
     except UsageError as exc:
-        return _say(prog, str(exc), EXIT_USAGE)
+        return _say(prog, str(exc), EXIT_USAGE, args)
     except KeyboardInterrupt:
         return _say(prog, "interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # one line, never a traceback
         message, code = failure(exc, args)
-        return _say(prog, message, code)
+        return _say(prog, message, code, args)
 
 
-def _say(prog: str, message: str, code: int) -> int:
+def _say(prog: str, message: str, code: int, args: argparse.Namespace | None = None) -> int:
+    """Every error line: store passwords hidden, input escaped (R-8.9)."""
+    from ledger.store_errors import safe_message
+
+    message = safe_message(message, getattr(args, "store", None))
     with contextlib.suppress(BrokenPipeError):
         print(f"{prog}: {message}", file=sys.stderr)
     return code

@@ -1,9 +1,15 @@
-"""Turning store failures into one line a person can act on (never a traceback)."""
+"""Turning store failures into one line a person can act on (never a traceback).
+
+The store's URL and the failure's own text both go through the one redaction of store
+URLs (ledger.redaction), with the store's password hidden wherever it appears, and are
+escaped for the terminal.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 
+from ledger.redaction import escape_text, redact_store_urls
 from ledger.stores import resolve_url
 
 STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
@@ -18,8 +24,9 @@ def is_store_failure(exc: BaseException) -> bool:
 
 
 def describe_store_failure(exc: BaseException, url: str | None) -> str:
-    where = resolve_url(url)
+    where = redact(resolve_url(url))
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = escape_text(redact_store_urls(text, _secrets(resolve_url(url))))
     lowered = text.lower()
     if "readonly" in lowered or "read-only" in lowered:
         return f"store {where} is read-only: {text}"
@@ -30,14 +37,25 @@ def describe_store_failure(exc: BaseException, url: str | None) -> str:
     if isinstance(exc, sqlite3.Error):
         return f"store {where} failed: {text}"
     if "connection" in lowered or "connect" in lowered or "timeout" in lowered:
-        return f"cannot reach store {redact(where)}: {text}"
-    return f"{type(exc).__name__} on store {redact(where)}: {text}"
+        return f"cannot reach store {where}: {text}"
+    return f"{type(exc).__name__} on store {where}: {text}"
 
 
-def redact(url: str) -> str:
+def _secrets(url: str) -> tuple[str, ...]:
     from ledger.stores import parse_store_url
 
     try:
-        return parse_store_url(url).redacted
+        return parse_store_url(url).secrets
     except ValueError:
-        return url
+        return ()
+
+
+def redact(url: str) -> str:
+    """A store URL as any message may show it."""
+    return escape_text(redact_store_urls(url, _secrets(url)))
+
+
+def safe_message(message: str, url: str | None) -> str:
+    """Any message for people: store passwords hidden (that of `url`, the store in use,
+    wherever it appears), then escaped for the terminal (R-8.9)."""
+    return escape_text(redact_store_urls(message, _secrets(resolve_url(url))))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import uuid4
 
 DEFAULT_STORE = "sqlite:///ledger.db"
@@ -24,10 +26,23 @@ class StoreSpec:
     @property
     def redacted(self) -> str:
         """The URL without a password, for messages."""
+        from ledger.redaction import redact_store_urls
+
+        return redact_store_urls(self.url, self.secrets)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may show: the store's password, as sent and as decoded."""
+        found = [self.env.get("POSTGRES_PASSWORD", "")]
         parts = urlsplit(self.url)
-        if parts.password:
-            return self.url.replace(f":{parts.password}@", ":***@")
-        return self.url
+        found += [parts.password or "", *(v for k, v in _query(self.url) if k == "password")]
+        return tuple({s for s in found if s} | {unquote(s) for s in found if s})
+
+    @property
+    def libpq_params(self) -> dict[str, str]:
+        """libpq connection parameters from the URL's query (PostgreSQL only)."""
+        params: dict[str, str] = json.loads(self.env.get(LIBPQ_PARAMS_KEY, "{}"))
+        return params
 
 
 class StoreError(ValueError):
@@ -38,6 +53,20 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get("LEDGER_STORE") or DEFAULT_STORE
 
 
+def _query(url: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+
+
+def _safe(url: str) -> str:
+    """The URL as messages may show it: password hidden, control characters escaped."""
+    from ledger.redaction import escape_text, redact_store_urls
+
+    secrets = [p for k, p in _query(url) if k == "password"] if "?" in url else []
+    with suppress(ValueError):
+        secrets.append(urlsplit(url).password or "")
+    return escape_text(redact_store_urls(url, secrets))
+
+
 def parse_store_url(url: str | None) -> StoreSpec:
     url = resolve_url(url)
     if url.startswith("memory:"):
@@ -45,7 +74,7 @@ def parse_store_url(url: str | None) -> StoreSpec:
         # `memory:` is private to one Ledger; `memory:NAME` is shared within the process.
         name = url[len("memory:"):].strip("/") or f"private-{uuid4().hex}"
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", name):
-            raise StoreError(f"memory store names are letters, digits, _ . -: {name!r}")
+            raise StoreError(f"memory store names are letters, digits, _ . -: {_safe(name)!r}")
         return StoreSpec(url, "memory", {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
@@ -64,15 +93,52 @@ def parse_store_url(url: str | None) -> StoreSpec:
     if url.startswith(("postgresql://", "postgres://")):
         return StoreSpec(url, "postgresql", _postgres_env(url))
     raise StoreError(
-        f"unknown store URL {url!r}: use sqlite:///PATH, postgresql://USER@HOST:PORT/DB "
+        f"unknown store URL '{_safe(url)}': use sqlite:///PATH, postgresql://USER@HOST:PORT/DB "
         "or memory:")
+
+
+# libpq parameters a PostgreSQL URL may carry (`?sslmode=require&application_name=x`):
+# passed to every connection the ledger opens. `connect_timeout` also sets the pool's
+# wait. Any other parameter is refused by name rather than dropped.
+HONOURED_LIBPQ_PARAMS = frozenset({
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "sslsni",
+    "ssl_min_protocol_version", "ssl_max_protocol_version", "sslpassword",
+    "sslcertmode", "requirepeer", "gssencmode", "krbsrvname", "gsslib", "channel_binding",
+    "require_auth", "connect_timeout", "application_name", "fallback_application_name",
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "options", "target_session_attrs", "load_balance_hosts",
+    "client_encoding", "passfile", "password", "user", "dbname", "host", "port",
+})
+# URL parts the ledger fills itself (query forms of them are taken as the URL's).
+_URL_PART_PARAMS = {"password": "POSTGRES_PASSWORD", "user": "POSTGRES_USER",
+                    "dbname": "POSTGRES_DBNAME", "host": "POSTGRES_HOST",
+                    "port": "POSTGRES_PORT"}
+LIBPQ_PARAMS_KEY = "LIBPQ_PARAMS"
 
 
 def _postgres_env(url: str) -> dict[str, str]:
     """URL parts first, then the usual PG* variables, then local defaults."""
-    parts = urlsplit(url)
+    from ledger.redaction import escape_text
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise StoreError(f"store URL '{_safe(url)}' is not a valid URL: {exc}") from None
+    query = _query(url)
+    unknown = sorted({k for k, _ in query if k not in HONOURED_LIBPQ_PARAMS})
+    if unknown:
+        names = ", ".join(escape_text(k) for k in unknown)
+        raise StoreError(
+            f"store URL '{_safe(url)}': parameter(s) not supported: {names} "
+            f"(supported: {', '.join(sorted(HONOURED_LIBPQ_PARAMS))})")
+    libpq = {k: v for k, v in query if k not in _URL_PART_PARAMS}
+    timeout = libpq.get("connect_timeout", "5")
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise StoreError(f"store URL '{_safe(url)}': connect_timeout must be a whole number "
+                         "of seconds, at least 1")
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "ledger.pg_factory:LedgerPostgresFactory",
         "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder",
         "POSTGRES_DBNAME": (unquote(parts.path.lstrip("/"))
                             or os.environ.get("PGDATABASE", "postgres")),
@@ -80,10 +146,15 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(parts.port or os.environ.get("PGPORT", "5432")),
         "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
         "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": timeout,
         "POSTGRES_POOL_SIZE": "3",
         "POSTGRES_MAX_OVERFLOW": "3",
+        LIBPQ_PARAMS_KEY: json.dumps(libpq, sort_keys=True),
     }
+    for key, setting in _URL_PART_PARAMS.items():
+        value = dict(query).get(key)
+        if value is not None:
+            env[setting] = value
     return env
 
 
@@ -91,7 +162,7 @@ def _postgres_env(url: str) -> dict[str, str]:
 # are pinned under both names, lest a stray environment variable redirect the ledger.
 IDENTITY_KEYS = ("PERSISTENCE_MODULE", "APPLICATION_RECORDER_TOPIC", "SQLITE_DBNAME",
                  "POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
-                 "POSTGRES_PASSWORD")
+                 "POSTGRES_PASSWORD", LIBPQ_PARAMS_KEY)
 
 
 def pinned_env(store: StoreSpec) -> dict[str, str]:
@@ -135,10 +206,12 @@ def schema_lock(store: StoreSpec) -> Iterator[None]:
     import psycopg
 
     env = store.env
+    extra: dict[str, Any] = {"connect_timeout": env["POSTGRES_CONNECT_TIMEOUT"],
+                             **store.libpq_params}
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
+        autocommit=True, **extra,
     ) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
