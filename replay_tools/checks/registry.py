@@ -30,6 +30,8 @@ EXEMPT: dict[str, str] = {}
 OTHER_STREAMS: dict[str, str] = {
     "ledger/WebhookEndpointCreated": "webhook endpoint registry, not an account (webhooks/)",
     "ledger/WebhookEndpointDeleted": "webhook endpoint registry, not an account (webhooks/)",
+    "ledger/PolicyVersionAdopted": "a policy version's content and SHA-256 (R-8.7, "
+                                   "ledger/adoption.py), not an account",
 }
 
 SCHEDULED_ONLY = SCHEDULED - COMMAND_CHECKS.keys()
