@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,13 @@ def instant_of(text: str | None) -> datetime | None:
 
 
 def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
-                        signer: Signer | None = None) -> APIRouter:
-    """The /console pages; `ledger_of` gives the worker's Ledger, `keys` its API keys."""
+                        signer: Signer | None = None,
+                        hold: Callable[[], AbstractContextManager[Any]] | None = None
+                        ) -> APIRouter:
+    """The /console pages; `ledger_of` gives the worker's Ledger, `keys` its API keys;
+    `hold` (such as the worker's Ledger lock) is held around each page's reads."""
     sign = signer or Signer()
+    holding = hold or nullcontext
     router = APIRouter(prefix="/console", include_in_schema=False)
 
     def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -86,8 +91,9 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
                 ) -> Callable[[Request], Response]:
         def run(request: Request) -> Response:
             try:
-                session, key = signed_in(request, scope)
-                return handler(request, session, key)
+                with holding():
+                    session, key = signed_in(request, scope)
+                    return handler(request, session, key)
             except Refused as refused:
                 if refused.status == 401:
                     return RedirectResponse("/console/sign-in", status_code=303)
