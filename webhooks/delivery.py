@@ -112,6 +112,8 @@ class Deliverer:
         return tally
 
     def _retries(self, endpoint: Endpoint, tally: Tally) -> None:
+        # A deletion or a disabling by another task shows as Superseded at the next
+        # attempt's record (its rows changed), which ends this task.
         with cursor(self.app, commit=False) as c:
             c.execute(sql(self.app,
                           "SELECT notification_id, attempts, first_failed_at"
@@ -120,13 +122,15 @@ class Deliverer:
                       (endpoint.endpoint_id, self.now(), BATCH))
             due = [values(r) for r in c.fetchall()]
         for notification_id, attempts, first_failed_at in due:
-            if self.stopping.is_set() or self._disabled(endpoint):
+            if self.stopping.is_set():
                 return
             event = self._event(int(notification_id))
             if event is None:  # the event cannot be read any more: nothing to send
                 self._drop_pending(endpoint, int(notification_id))
                 continue
             self._attempt(endpoint, event, int(attempts) + 1, float(first_failed_at), tally)
+            if tally.disabled:
+                return
 
     def _first_tries(self, endpoint: Endpoint, tally: Tally, to_end: bool) -> None:
         state = self._state(endpoint)
@@ -140,7 +144,7 @@ class Deliverer:
                 if self.stopping.is_set():
                     return
                 ok = self._attempt(endpoint, event, 1, None, tally)
-                if self._disabled(endpoint):
+                if tally.disabled:
                     return
                 failures = 0 if ok else failures + 1
                 if failures >= PAUSE_AFTER_FAILURES:
@@ -236,10 +240,6 @@ class Deliverer:
             return None
         position, reason = values(row)
         return int(position), reason
-
-    def _disabled(self, endpoint: Endpoint) -> bool:
-        state = self._state(endpoint)
-        return state is None or bool(state[1])
 
     def _skip_to(self, endpoint: Endpoint, after: int, scanned_to: int) -> None:
         """Move the position over notifications that do not match the endpoint's types."""

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PATHS = {"one command at a time, views included", "batch path (Ledger.submit_many)",
          "batch path (ledger submit FILE)", "billing run of N due accounts",
          "audit replay over a log of N events", "ledger demo (N accounts, a year)",
-         "as-of query, one account of N events", "console account page, 100,000 vs 10 events (#13)"}
+         "as-of query, one account of N events", "console account page, 100,000 vs 10 events (#13)",
+         "webhook delivery, events/s from a backlog; commit-to-arrival lag (#12)"}
 # Issue 11's rows are measured once the HTTP service is installed (benchmarks/rows_http.py).
 SERVICE = importlib.util.find_spec("service.app") is not None
 HTTP_PATHS = {"HTTP POST /v1/commands, one worker (#11)",
