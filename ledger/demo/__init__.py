@@ -67,6 +67,7 @@ def simulate(ledger: Ledger, accounts: int, months: int, seed: int,
     sim = Simulation(ledger, run_tag(ledger), random.Random(seed), START, (end - START).days)
     populate(sim, accounts)
     sim.run(progress or (lambda n: None))
+    sim.finish(end)
     ledger.run_billing(through=end.isoformat())
     sim.billing_runs += 1
     opened = {a.account_id: a.kind for a in sim.actors if a.opened}

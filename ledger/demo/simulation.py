@@ -91,6 +91,16 @@ class Actor:
 # -- the simulation ------------------------------------------------------------------
 
 
+def recorded_at(day: date) -> datetime:
+    """When the ledger records what happens on `day`: that evening on weekdays; what
+    happens on a Saturday or Sunday is recorded on Monday at 01:00 (the weekend's
+    facts are recorded late), so `--known-at` on a Sunday does not know Saturday yet."""
+    monday = day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else None
+    if monday is not None:
+        return datetime.combine(monday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23)
+
+
 class Simulation:
     def __init__(self, ledger: Ledger, tag: str, rng: random.Random, start: date,
                  days: int) -> None:
@@ -149,6 +159,7 @@ class Simulation:
         for day in range(self.days):
             self.day, self.tick = day, 0
             today = self.start + timedelta(days=self.day)
+            self.ledger.set_clock(recorded_at(today))
             if today.day == 1:
                 # Idle accounts renew too: the catch-up only reaches accounts acted on.
                 self.ledger.run_billing(through=today.isoformat())
@@ -160,6 +171,11 @@ class Simulation:
                 queue += 1
             self.act_today()
             progress(1)
+
+    def finish(self, end: date) -> None:
+        """The clock at the end (or where the last weekend's recording left it)."""
+        last = self.ledger.clock.now()
+        self.ledger.set_clock(max(last, datetime.combine(end, datetime.min.time(), tzinfo=UTC)))
 
     def act_today(self) -> None:
         for actor in self.actors:

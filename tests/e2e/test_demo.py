@@ -12,7 +12,9 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +99,31 @@ def test_quick_start_creates_ledger_db_in_the_working_folder(tmp_path: Path) -> 
     assert (tmp_path / "ledger.db").exists()
     assert "demo run demo1" in done.stdout
     assert "demo: days" in done.stderr and "demo: days" not in done.stdout
+
+
+def test_the_demo_records_on_its_own_clock_and_weekends_late(tmp_path: Path) -> None:
+    # Given a demo run (its clock follows the simulated days)
+    ledger = Ledger.open(f"sqlite:///{tmp_path}/k.db", clock=end_of(START, 1).isoformat())
+    try:
+        report = simulate(ledger, 30, 1, seed=5)
+        rows = [r for account in report.account_ids for r in ledger.history(account)]
+        # Then recorded times follow the days (not one instant for everything) ...
+        assert len({r["recorded_at"].date() for r in rows}) > 10
+        assert all(r["recorded_at"] >= r["at"] for r in rows)
+        # ... and what happened on a Saturday was only recorded on Monday
+        saturday = [r for r in rows if r["at"].weekday() == 5 and r["at"].hour == 6]
+        assert saturday and all(r["recorded_at"].weekday() == 0 for r in saturday)
+        # So --known-at on the Sunday does not know the Saturday's facts yet
+        def saturday_facts(account: str) -> list[dict[str, Any]]:
+            history = ledger.history(account)
+            return [r for r in history if r["at"].weekday() == 5 and r["at"].hour == 6
+                    and history[0]["recorded_at"] < r["at"]]  # known before that Saturday
+
+        account = next(a for a in report.account_ids if saturday_facts(a))
+        fact = saturday_facts(account)[0]
+        sunday = fact["at"].replace(hour=12) + timedelta(days=1)
+        now = ledger.account(account, as_of=sunday)
+        then = ledger.account(account, as_of=sunday, known_at=sunday)
+        assert then.version < now.version
+    finally:
+        ledger.close()
