@@ -65,6 +65,16 @@ class Account(Aggregate):
         at: datetime
         command_id: str | None
         prev_hash: str
+        # who sent the command (an API key id, `cli:<user>`, `python:<user>`), the
+        # person acting, and why. Events of stores written before these fields read None.
+        principal: str | None
+        actor: str | None
+        command_reason: str | None
+
+        def __getattr__(self, name: str) -> Any:
+            if name in ("principal", "actor", "command_reason"):
+                return None
+            raise AttributeError(name)
 
         def apply(self, aggregate: Any) -> None:
             state: AccountState = aggregate.state

@@ -7,6 +7,7 @@ transaction (with the command record) -> views -> queries.
 
 from __future__ import annotations
 
+import getpass
 import os
 import random
 import threading
@@ -23,7 +24,7 @@ from ledger.account import Account, account_uuid, event_data
 from ledger.account_cache import AccountCache
 from ledger.billing_run import billing_run
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
-from ledger.commands import Command, fingerprint
+from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind, fingerprint
 from ledger.deciding import Decision, decide
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context
@@ -42,6 +43,8 @@ from projections.queries import account_view
 from projections.stores import make_view_recorder
 
 MAX_ATTEMPTS = 8
+# Event fields `history` shows elsewhere (or never: gateway tokens stay with the gateway).
+HISTORY_HIDDEN = frozenset({"at", "prev_hash", "principal", "actor", "command_reason", "token"})
 
 
 class _Entangled(Exception):
@@ -57,6 +60,8 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.catalog = catalog
         self.gateway = gateway
+        # R-8.6: who sends commands through this object unless a call names someone else.
+        self.principal = f"python:{_user()}"
         self._lock = threading.RLock()
         with schema_lock(store):
             super().__init__(env=pinned_env(store))
@@ -98,38 +103,49 @@ class Ledger(Application[UUID]):
 
     # -- commands ------------------------------------------------------------------
 
-    def submit(self, raw: Any) -> Result:
-        """Decide one command (JSON text, dict or model) and record its events."""
-        with self._lock:
-            return self._submit(raw)
+    def submit(self, raw: Any, *, principal: str | None = None) -> Result:
+        """Decide one command (JSON text, dict or model) and record its events.
 
-    def submit_many(self, raws: Iterable[Any], chunk: int = 1000) -> list[Result]:
+        Rejections are results too (`ok` false, `error` set): submit does not raise for
+        anything the sender can fix. `principal` (R-8.6) defaults to `self.principal`."""
+        with self._lock:
+            return self._submit(raw, principal or self.principal)
+
+    def submit_many(self, raws: Iterable[Any], chunk: int = 1000, *,
+                    principal: str | None = None) -> list[Result]:
         """The batch path: decide many commands, commit each chunk in one transaction.
 
         Results are the same as submitting one at a time. A chunk that meets a
         concurrent writer, or a command whose rejection cannot be separated from the
         chunk's state, sends that chunk through the one-at-a-time path instead.
         """
+        who = principal or self.principal
         results: list[Result] = []
         batch: list[Any] = []
         for raw in raws:
             batch.append(raw)
             if len(batch) >= chunk:
-                results += self._submit_chunk(batch)
+                results += self._submit_chunk(batch, who)
                 batch = []
         if batch:
-            results += self._submit_chunk(batch)
+            results += self._submit_chunk(batch, who)
         return results
 
-    def _submit_chunk(self, raws: list[Any]) -> list[Result]:
+    def _submit_chunk(self, raws: list[Any], principal: str) -> list[Result]:
         with self._lock:
+            parsed = [parse(raw) for raw in raws]
+            # Ids for commands sent without one, fixed before any attempt so that a
+            # fallback decides the same gateway keys again (R-3.4).
+            fresh = [uuid4().hex if isinstance(c, Command) and c.command_id is None else None
+                     for c in parsed]
             try:
-                return self._decide_chunk(raws)
+                return self._decide_chunk(parsed, fresh, principal)
             except (IntegrityError, _Entangled):
                 self.cache.drop()
-                return [self._submit(raw) for raw in raws]
+                return [self._submit(c, principal, f) for c, f in zip(parsed, fresh, strict=True)]
 
-    def _decide_chunk(self, raws: list[Any]) -> list[Result]:
+    def _decide_chunk(self, parsed: list[Command | Result], fresh: list[str | None],
+                      principal: str) -> list[Result]:
         self.cache.sync_with_log()
         opened: dict[str, Account] = {}
         touched: dict[UUID, Account] = {}
@@ -140,17 +156,16 @@ class Ledger(Application[UUID]):
         def load(account_id: str) -> Account | None:
             return opened.get(account_id) or self._load(account_id)
 
-        parsed = [parse(raw) for raw in raws]
         known = self._known_command_ids([c for c in parsed if isinstance(c, Command)])
-        for item in parsed:
-            command, command_id, early = self._prepare(item, seen, known)
+        for item, fresh_id in zip(parsed, fresh, strict=True):
+            command, command_id, early = self._prepare(item, seen, known, fresh_id)
             if early is not None:
                 results.append(early)
                 continue
             assert command is not None
             now = self.clock.now()
             at = command.at or now
-            ctx = Context(self.catalog, self.gateway, now, command_id, load)
+            ctx = self._context(now, command_id, load, principal, command)
             decision = decide(ctx, command, at, now)
             if decision.error is not None and not decision.payment_failed and (
                     ctx.added_own_events()):
@@ -187,13 +202,26 @@ class Ledger(Application[UUID]):
         found = self.views.existing_streams([command_uuid(i) for i in ids])
         return {i for i in ids if command_uuid(i) in found}
 
+    def _context(self, now: datetime, command_id: str | None, load: Callable[[str], Any],
+                 principal: str, command: Command | None) -> Context:
+        """The decision's context, with R-8.6's provenance: a marketplace operation's
+        actor is recorded only when given (R-1.4); an account action's is the person."""
+        actor = reason = None
+        if command is not None:
+            reason = command.reason
+            actor = (command.actor if command_kind(command.type) == MARKETPLACE_OPERATION
+                     else command.acting)
+        return Context(self.catalog, self.gateway, now, command_id, load,
+                       principal=principal, actor=actor, reason=reason)
+
     def _prepare(self, parsed: Command | Result, seen: dict[str, tuple[str, Result]],
-                 known: set[str] | None = None) -> tuple[Command | None, str, Result | None]:
+                 known: set[str] | None = None, fresh_id: str | None = None,
+                 ) -> tuple[Command | None, str, Result | None]:
         """Check idempotency: the command, its id, or an early answer."""
         if isinstance(parsed, Result):
             return None, "", parsed
         command = parsed
-        command_id = command.command_id or uuid4().hex
+        command_id = command.command_id or fresh_id or uuid4().hex
         print_ = fingerprint(command)
         if command_id in seen:
             first_print, first = seen[command_id]
@@ -221,33 +249,42 @@ class Ledger(Application[UUID]):
                           events=names)
         return rejected(command_id, command.account_id, decision.error, names)
 
-    def _submit(self, raw: Any) -> Result:
+    def _submit(self, raw: Any, principal: str, fresh_id: str | None = None) -> Result:
+        parsed = parse(raw)
+        if isinstance(parsed, Command) and parsed.command_id is None and fresh_id is None:
+            fresh_id = uuid4().hex  # one id for every attempt: the same gateway keys
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._decide_and_save(raw, optimistic=attempt == 0)
+                return self._decide_and_save(parsed, principal, fresh_id,
+                                             optimistic=attempt == 0)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
                 self.cache.drop()
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
-        return rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
+        if isinstance(parsed, Command):
+            ids = (parsed.command_id or fresh_id, parsed.account_id)
+        else:
+            ids = (raw_field(raw, "command_id"), raw_field(raw, "account_id"))
+        return rejected(ids[0], ids[1],
                          LedgerError("write_conflict",
                                      "the account kept changing under concurrent writers; "
                                      "send the command again (same command_id)", rule="R-8.3"))
 
-    def _decide_and_save(self, raw: Any, optimistic: bool = False) -> Result:
+    def _decide_and_save(self, parsed: Command | Result, principal: str,
+                         fresh_id: str | None, optimistic: bool = False) -> Result:
         """Decide and record one command. `optimistic` skips looking the command id up
         first: an accepted repeat then fails on its command record's stream (the store
         refuses a second first event), a refused one is looked up below, and either way
         the caller's retry looks it up."""
-        command, command_id, early = self._prepare(parse(raw), {},
-                                                   set() if optimistic else None)
+        command, command_id, early = self._prepare(parsed, {},
+                                                   set() if optimistic else None, fresh_id)
         if early is not None:
             return early
         assert command is not None
         self.cache.sync_with_log()
         now = self.clock.now()
         at = command.at or now
-        ctx = Context(self.catalog, self.gateway, now, command_id, self._load)
+        ctx = self._context(now, command_id, self._load, principal, command)
         try:
             decision = decide(ctx, command, at, now)
         except BaseException:
@@ -266,7 +303,7 @@ class Ledger(Application[UUID]):
                 # Drop what was decided; only the scheduled facts stay (R-8.4).
                 self.cache.forget(ctx.touched.values())
                 if decision.time_checked:
-                    names = self._record_scheduled_only(command, at, now)
+                    names = self._record_scheduled_only(command, at, now, principal)
             return rejected(command_id, command.account_id, decision.error, names)
         names = [type(e).__name__ for e in ctx.new_events()]
         record = None
@@ -276,13 +313,14 @@ class Ledger(Application[UUID]):
         self._save(ctx, record)
         return self._result(command, command_id, decision, names)
 
-    def _record_scheduled_only(self, command: Command, at: datetime, now: datetime) -> list[str]:
+    def _record_scheduled_only(self, command: Command, at: datetime, now: datetime,
+                               principal: str) -> list[str]:
         """R-8.4: a rejected command records nothing of its own, but the scheduled facts
         that fell due before it are facts of time. Decide them again from fresh state."""
         acct = self._load(command.account_id)
         if acct is None:
             return []
-        ctx = Context(self.catalog, self.gateway, now, None, self._load)
+        ctx = self._context(now, None, self._load, principal, None)
         ctx.touch(acct)
         catch_up(ctx, acct, at)
         return self._save(ctx, None)
@@ -347,13 +385,23 @@ class Ledger(Application[UUID]):
             "name": type(e).__name__,
             "at": e.at,
             "recorded_at": e.timestamp,
-            "data": {k: v for k, v in event_data(e).items() if k not in ("at", "prev_hash")},
+            "principal": e.principal,
+            "actor": e.actor,
+            "reason": e.command_reason,
+            "data": {k: v for k, v in event_data(e).items() if k not in HISTORY_HIDDEN},
         } for e in events]
 
     def run_billing(self, through: datetime | str,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock:
             return billing_run(self, parse_instant(through), progress)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (containers without a passwd entry)
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
 __all__ = ["Ledger", "OperationalError"]

@@ -137,11 +137,13 @@ def open_ledger(args: argparse.Namespace) -> Ledger:
     if args.clock is not None:
         instant(args.clock, "--clock")
     try:
-        return Ledger.open(args.store, clock=args.clock, policy=args.policy)
+        ledger = Ledger.open(args.store, clock=args.clock, policy=args.policy)
     except ValueError as exc:
         if isinstance(exc, StoreError | CatalogError):
             raise
         raise UsageError(str(exc)) from None
+    ledger.principal = ledger.principal.replace("python:", "cli:", 1)
+    return ledger
 
 
 # -- subcommands ------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def _to_instant(value: Any) -> datetime:
 Money = Annotated[Decimal, BeforeValidator(_to_money)]
 Instant = Annotated[datetime, BeforeValidator(_to_instant)]
 Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
-Reason = Annotated[str, Field(min_length=1, max_length=200, strict=True)]
+Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True)]
 
 
 class Command(BaseModel):
@@ -105,6 +105,7 @@ class Command(BaseModel):
     account_id: Id
     actor: Id | None = None
     at: Instant | None = None
+    reason: Reason | None = None  # why (R-8.6): recorded with the command's events
 
     @property
     def acting(self) -> str:
@@ -203,12 +204,10 @@ class RedeemPromoCode(Command):
 
 class SuspendAccount(Command):
     type: Literal["suspend_account"]
-    reason: Reason | None = None
 
 
 class ReinstateAccount(Command):
     type: Literal["reinstate_account"]
-    reason: Reason | None = None
 
 
 class RecordPendingEarnings(Command):
@@ -323,10 +322,30 @@ COMMAND_MODELS: tuple[type[Command], ...] = (
     WithdrawProposal, CancelJob, OpenContract, CloseContract, PostJob, CloseJob,
     RecordInvoice, PayInvoice, AddTeamMember, RemoveTeamMember, LeaveTeam, CloseAccount,
 )
+# R-1.4: who may send each command type. Account actions are done by a person (the
+# `actor`); marketplace operations by the marketplace itself, never the account holder.
+ACCOUNT_ACTION = "account_action"
+MARKETPLACE_OPERATION = "marketplace_operation"
+_OPERATIONS = frozenset({
+    "suspend_account", "reinstate_account", "suspend_billing_method",
+    "reinstate_billing_method", "record_pending_earnings", "release_earnings",
+    "credit_earnings", "record_invoice", "cancel_job", "grant_connects", "refund_charge",
+})
 MODEL_OF_TYPE: dict[str, type[Command]] = {
     m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
     for m in COMMAND_MODELS
 }
+COMMAND_KINDS: dict[str, str] = {
+    name: MARKETPLACE_OPERATION if name in _OPERATIONS else ACCOUNT_ACTION
+    for name in MODEL_OF_TYPE
+}
+
+
+def command_kind(command_type: str) -> str:
+    """R-1.4: "account_action" or "marketplace_operation" (KeyError for unknown types)."""
+    return COMMAND_KINDS[command_type]
+
+
 _ANY_COMMAND: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
 
 

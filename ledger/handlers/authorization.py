@@ -1,4 +1,4 @@
-"""Who may act on an account (R-1.2).
+"""Who may act on an account (R-1.2, R-1.4, R-1.5).
 
 An account acting on itself (the default actor) has the owner's authority. On an
 agency, company or enterprise the owner may do anything; team roles are
@@ -8,7 +8,7 @@ On a person's account only that person acts.
 
 from __future__ import annotations
 
-from ledger.commands import Command
+from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind
 from ledger.errors import LedgerError
 from ledger.state import CONNECTS_KINDS, TEAM_KINDS, AccountState
 
@@ -18,8 +18,14 @@ ADMIN_MAY = MANAGER_MAY | {"purchase_connects", "add_team_member", "remove_team_
 ROLE_MAY = {"member": MEMBER_MAY, "manager": MANAGER_MAY, "admin": ADMIN_MAY}
 
 
+# R-1.5: accounts that never act with their own (the owner's) authority by default.
+NAMED_ACTOR_KINDS = frozenset({"agency", "company"})
+
+
 def authorize(state: AccountState, command: Command) -> None:
-    _check_actor(state, command)
+    # R-1.4: a marketplace operation's actor is recorded, not checked.
+    if command_kind(command.type) != MARKETPLACE_OPERATION:
+        _check_actor(state, command)
     _check_kind(state, command)
 
 
@@ -41,6 +47,11 @@ def _check_kind(state: AccountState, command: Command) -> None:
 def _check_actor(state: AccountState, command: Command) -> None:
     actor = command.acting
     view = state.view
+    if view.kind in NAMED_ACTOR_KINDS and actor == command.account_id:
+        raise LedgerError(
+            "not_authorized",
+            f"an action on {view.kind} {command.account_id} must name the person acting "
+            "(`actor`): the owner or a team member", rule="R-1.5")
     if actor == command.account_id or (view.owner_id is not None and actor == view.owner_id):
         return
     role = state.team.get(actor)

@@ -28,6 +28,9 @@ class Context:
     scheduled: bool = False  # True while recording scheduled facts (R-8.2)
     # Pending events each touched account already had (earlier commands of a batch).
     marks: dict[str, int] = field(default_factory=dict)
+    principal: str | None = None  # R-8.6: who sent it, recorded on every event
+    actor: str | None = None  # the person acting (the command's), None for scheduled facts
+    reason: str | None = None  # the command's free-text reason
 
     def touch(self, acct: Account, mark: int | None = None) -> Account:
         account_id = acct.state.view.account_id
@@ -54,8 +57,16 @@ class Context:
             at=at,
             command_id=None if self.scheduled else self.command_id,
             prev_hash=last_hash(acct),
+            **self.provenance(),
             **fields,
         )
+
+    def provenance(self) -> dict[str, str | None]:
+        """R-8.6's fields of the next event: scheduled facts carry only the principal."""
+        if self.scheduled:
+            return {"principal": self.principal, "actor": None, "command_reason": None}
+        return {"principal": self.principal, "actor": self.actor,
+                "command_reason": self.reason}
 
     def version_on(self, at: datetime) -> PolicyVersion:
         return self.catalog.version_on(at.date())

@@ -59,6 +59,7 @@ def open_account(ctx: Context, cmd: OpenAccount, at: datetime) -> Account:
         at=at,
         command_id=ctx.command_id,
         prev_hash="",
+        **ctx.provenance(),
         account_id=cmd.account_id,
         kind=cmd.kind,
         owner_id=cmd.owner_id,
