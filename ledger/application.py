@@ -262,7 +262,8 @@ class Ledger(Application[UUID]):
                 self.cache.drop()
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
         if isinstance(parsed, Command):
-            ids = (parsed.command_id or fresh_id, parsed.account_id)
+            ids: tuple[str | None, str | None] = (parsed.command_id or fresh_id,
+                                                  parsed.account_id)
         else:
             ids = (raw_field(raw, "command_id"), raw_field(raw, "account_id"))
         return rejected(ids[0], ids[1],
