@@ -20,10 +20,13 @@ from eventsourcing.domain import Aggregate
 
 from ledger.connects import Lot, apply_takes
 from ledger.integrity import event_digest
-from ledger.state import AccountState, Method, PromoBenefit, Proposal, View
+from ledger.state import AccountState, Charge, Method, PromoBenefit, Proposal, View
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:subscription-ledger:account")
 COMMON_FIELDS = ("originator_id", "originator_version", "timestamp")
+# Fields added in the second round: events stored before them read None.
+OPTIONAL_LATER_FIELDS = frozenset({"principal", "actor", "command_reason", "charge_id",
+                                   "gateway_key"})
 
 
 def account_uuid(account_id: str) -> UUID:
@@ -72,7 +75,7 @@ class Account(Aggregate):
         command_reason: str | None
 
         def __getattr__(self, name: str) -> Any:
-            if name in ("principal", "actor", "command_reason"):
+            if name in OPTIONAL_LATER_FIELDS:
                 return None
             raise AttributeError(name)
 
@@ -147,11 +150,16 @@ class Account(Aggregate):
         method_id: str | None
         attempts: list[list[Any]]
         policy_version: str
+        charge_id: str | None  # R-9.2
+        gateway_key: str | None  # the gateway request that captured it (R-3.4)
 
         def on_view(self, v: View) -> None:
             _grant(v, self.lot_id, "purchase", self.at.date(), self.expires_on, self.quantity)
             if self.source == "earnings":
                 v.earnings_available -= self.amount
+
+        def on_domain(self, s: AccountState) -> None:
+            _note_charge(s, self, "purchase", None, self.lot_id, self.quantity)
 
     class ConnectsSpent(Event):
         TOPIC = "ledger/ConnectsSpent"
@@ -268,6 +276,8 @@ class Account(Aggregate):
         method_id: str | None
         attempts: list[list[Any]]
         policy_version: str
+        charge_id: str | None  # R-9.2
+        gateway_key: str | None  # the gateway request that captured it (R-3.4)
 
         def on_view(self, v: View) -> None:
             if self.source == "earnings":
@@ -276,6 +286,7 @@ class Account(Aggregate):
         def on_domain(self, s: AccountState) -> None:
             if self.promo_code is not None:
                 _use_promo_charge(s, self.promo_code)
+            _note_charge(s, self, "membership", self.billing_date, None)
 
     class PaymentFailed(Event):
         TOPIC = "ledger/PaymentFailed"
@@ -285,6 +296,7 @@ class Account(Aggregate):
         method_id: str | None
         attempts: list[list[Any]]
         billing_date: date | None
+        gateway_key: str | None  # the payment's idempotency key (R-3.4)
 
     class DowngradeScheduled(Event):
         TOPIC = "ledger/DowngradeScheduled"
@@ -339,6 +351,51 @@ class Account(Aggregate):
         def on_domain(self, s: AccountState) -> None:
             s.promos_redeemed.add(self.code)
             s.promo_benefits.append(PromoBenefit(self.code, self.percent_off, self.charges))
+
+    # -- Corrections (R-9) -----------------------------------------------------------
+
+    class ChargeRefunded(Event):
+        """A charge given back whole to where it came from (R-9.2)."""
+
+        TOPIC = "ledger/ChargeRefunded"
+        charge_id: str
+        kind: str  # membership | purchase
+        amount: Decimal
+        source: str  # earnings | method | promo
+        method_id: str | None
+        gateway_key: str | None  # the refund's request (None when no money moved by card)
+
+        def on_view(self, v: View) -> None:
+            if self.source == "earnings":
+                v.earnings_available += self.amount
+
+        def on_domain(self, s: AccountState) -> None:
+            charge = s.charges.get(self.charge_id)
+            if charge is not None:
+                charge.refunded = True
+            if self.gateway_key:
+                s.captured_keys.add(self.gateway_key)
+
+    class RefundFailed(Event):
+        """The gateway declined a refund; nothing else changed (R-9.2)."""
+
+        TOPIC = "ledger/RefundFailed"
+        charge_id: str
+        amount: Decimal
+        method_id: str | None
+        reason: str
+        gateway_key: str
+
+    class ConnectsRevoked(Event):
+        """A refunded purchase's lot taken back (R-9.2): it was wholly unspent."""
+
+        TOPIC = "ledger/ConnectsRevoked"
+        lot_id: int
+        quantity: int
+        charge_id: str
+
+        def on_view(self, v: View) -> None:
+            v.lots = [lot for lot in v.lots if lot.lot_id != self.lot_id]
 
     # -- Account status ------------------------------------------------------------
 
@@ -535,6 +592,16 @@ class Account(Aggregate):
                 s.owned_agency = self.owned_id
             else:
                 s.owned_companies.append(self.owned_id)
+
+
+def _note_charge(s: AccountState, event: Any, kind: str, billing_date: date | None,
+                 lot_id: int | None, quantity: int = 0) -> None:
+    if event.charge_id is None:  # recorded before charge ids existed
+        return
+    s.charges[event.charge_id] = Charge(event.charge_id, kind, event.amount, event.source,
+                                        event.method_id, billing_date, lot_id, quantity)
+    if event.gateway_key:
+        s.captured_keys.add(event.gateway_key)
 
 
 def _grant(v: View, lot_id: int, source: str, issued: date, expires: date | None, n: int) -> None:

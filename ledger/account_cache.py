@@ -56,6 +56,10 @@ class AccountCache:
         for acct in accounts:
             self._accounts.pop(acct.id, None)
 
+    def forget_ids(self, uids: Iterable[UUID]) -> None:
+        for uid in uids:
+            self._accounts.pop(uid, None)
+
     def drop(self) -> None:
         self._accounts.clear()
         self._head_seen = None

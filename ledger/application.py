@@ -12,7 +12,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -27,14 +28,17 @@ from ledger.clock import Clock, FixedClock, make_clock, parse_instant
 from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind, fingerprint
 from ledger.deciding import Decision, decide
 from ledger.errors import LedgerError
+from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_record
 from ledger.outcomes import parse, raw_field, rejected, replay
-from ledger.payments import Gateway, SimulatedGateway
+from ledger.payments import Gateway
 from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
 from ledger.results import AccountView, Result
 from ledger.schedule import catch_up
+from ledger.settlement import TrackingGateway
+from ledger.state import AccountState
 from ledger.stores import StoreSpec, parse_store_url, pinned_env, schema_lock
 from ledger.transcodings import register_ledger_transcodings
 from ledger.webhook_endpoints import WebhookEndpoint  # noqa: F401  (its topics decode)
@@ -59,7 +63,7 @@ class Ledger(Application[UUID]):
         self.store = store
         self.clock = clock
         self.catalog = catalog
-        self.gateway = gateway
+        self.gateway = TrackingGateway(gateway)  # R-3.4: captures no commit recorded are voided
         # R-8.6: who sends commands through this object unless a call names someone else.
         self.principal = f"python:{_user()}"
         self._lock = threading.RLock()
@@ -81,7 +85,7 @@ class Ledger(Application[UUID]):
         catalog = load_catalog(policy if policy is not None else os.environ.get("LEDGER_POLICY"))
         clock = clock if clock is not None else os.environ.get("LEDGER_CLOCK")
         return cls(store, clock=make_clock(clock), catalog=catalog,
-                   gateway=gateway or SimulatedGateway())
+                   gateway=gateway or SimulatedGateway(journal_for(store)))
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Hand the domain events to the recorder, which folds them into the views.
@@ -108,7 +112,7 @@ class Ledger(Application[UUID]):
 
         Rejections are results too (`ok` false, `error` set): submit does not raise for
         anything the sender can fix. `principal` (R-8.6) defaults to `self.principal`."""
-        with self._lock:
+        with self._lock, self._settling():
             return self._submit(raw, principal or self.principal)
 
     def submit_many(self, raws: Iterable[Any], chunk: int = 1000, *,
@@ -131,8 +135,22 @@ class Ledger(Application[UUID]):
             results += self._submit_chunk(batch, who)
         return results
 
+    @contextmanager
+    def _settling(self) -> Iterator[None]:
+        """R-3.4: when a top-level call ends, void the captures it made that no commit
+        recorded and no later decision will claim (ledger/settlement.py)."""
+        try:
+            yield
+        finally:
+            self.gateway.settle(self._fresh_state)
+
+    def _fresh_state(self, account_id: str) -> AccountState | None:
+        self.cache.forget_ids([account_uuid(account_id)])
+        acct = self._load(account_id)
+        return acct.state if acct is not None else None
+
     def _submit_chunk(self, raws: list[Any], principal: str) -> list[Result]:
-        with self._lock:
+        with self._lock, self._settling():
             parsed = [parse(raw) for raw in raws]
             # Ids for commands sent without one, fixed before any attempt so that a
             # fallback decides the same gateway keys again (R-3.4).
@@ -345,8 +363,11 @@ class Ledger(Application[UUID]):
 
     def _save_noted(self, *aggregates: Account | CommandRecord) -> None:
         """Save in one transaction, and tell the cache where the log now ends."""
+        keys = [key for a in aggregates if isinstance(a, Account)
+                for e in a.pending_events if (key := getattr(e, "gateway_key", None))]
         recordings = self.save(*aggregates)
         self.cache.note_saved(r.notification.id for r in recordings)
+        self.gateway.note_committed(keys)
 
     def _load_uuid(self, uid: UUID) -> Account | None:
         acct = self.cache.get(uid)
@@ -394,7 +415,7 @@ class Ledger(Application[UUID]):
 
     def run_billing(self, through: datetime | str,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        with self._lock:
+        with self._lock, self._settling():
             return billing_run(self, parse_instant(through), progress)
 
 

@@ -9,6 +9,8 @@ is decided again account by account from fresh state.
 
 from __future__ import annotations
 
+import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -20,13 +22,13 @@ from eventsourcing.persistence import IntegrityError
 from ledger import cycles
 from ledger.bulk_load import preload
 from ledger.errors import LedgerError
-from ledger.handlers.context import Context
 from ledger.schedule import catch_up
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 CHUNK = 500
+ACCOUNT_ATTEMPTS = 10
 
 
 def billing_run(app: Ledger, through: datetime,
@@ -42,9 +44,10 @@ def billing_run(app: Ledger, through: datetime,
     accounts = 0
     declined: list[str] = []  # accounts whose renewal charge failed (R-4.5), by name
     after = ""
+    failed: list[UUID] = []
     while uids := app.views.due_accounts(day, after, CHUNK):
         after = uids[-1]
-        for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now):
+        for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now, failed):
             accounts += 1
             counts.update(names)
             if "PaymentFailed" in names:
@@ -52,31 +55,47 @@ def billing_run(app: Ledger, through: datetime,
         app.refresh_views()
         if progress is not None:
             progress(len(uids))
+    left = [_account_id(app, uid) for uid in failed]
     return {"through": day.isoformat(), "accounts": accounts, "events": sum(counts.values()),
-            "by_event": dict(sorted(counts.items())), "payment_failed": sorted(declined)}
+            "by_event": dict(sorted(counts.items())), "payment_failed": sorted(declined),
+            "captures": app.gateway.committed_count, "payment_failures": len(declined),
+            "accounts_left": len(left),
+            "failed": [{"account_id": a, "reason": "write_conflict"} for a in left]}
+
+
+def _account_id(app: Ledger, uid: UUID) -> str:
+    acct = app._load_uuid(uid)
+    return acct.state.view.account_id if acct is not None else str(uid)
 
 
 Billed = list[tuple[str, list[str]]]  # (account id, the names of the events recorded)
 
 
-def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
+def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime,
+                failed: list[UUID]) -> Billed:
+    """Decide and save a chunk; under contention, account by account with backoff. An
+    account still conflicting after its retries is named in `failed`, never skipped
+    silently: it stays due and the next run bills it."""
     try:
         return _decide(app, uids, day, now)
     except IntegrityError:
-        results = []
+        results: Billed = []
         for uid in uids:
-            for _ in range(5):
+            for attempt in range(ACCOUNT_ATTEMPTS):
                 try:
                     results += _decide(app, [uid], day, now)
                     break
                 except IntegrityError:
                     app.cache.drop()
+                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
+            else:
+                failed.append(uid)
         return results
 
 
 def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
     app.cache.sync_with_log()
-    ctx = Context(app.catalog, app.gateway, now, None, app._load)
+    ctx = app._context(now, None, app._load, app.principal, None)
     done: Billed = []
     accounts = []
     preload(app, uids)

@@ -8,15 +8,15 @@ the plan change that falls due, then rollover and expiry, then the refill.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
 
 from ledger import connects, cycles
 from ledger.account import Account
 from ledger.handlers.context import Context
-from ledger.payments import pay, primary_method, renewal_blocker
+from ledger.payments import pay, primary_method, renewal_blocker, renewal_payment_key
 from ledger.policy import PolicyVersion
-from ledger.state import AccountState, View
+from ledger.pricing import discounted, expiry_date
+from ledger.state import View
 
 
 def next_fact_date(view: View) -> date | None:
@@ -47,27 +47,12 @@ def catch_up(ctx: Context, acct: Account, through: datetime) -> None:
         ctx.scheduled = previously
 
 
-def expiry_date(version: PolicyVersion, issued: date) -> date | None:
-    days = version.connects_expire_after_days
-    return issued + timedelta(days=days) if days else None
-
-
 def expire_by_age(ctx: Context, acct: Account, day: date) -> None:
     takes = connects.expired_by_age(acct.state.view.lots, day)
     if takes:
         ctx.emit(acct, Account.ConnectsExpired, cycles.start_of(day), reason="age",
                  quantity=sum(n for _, n in takes), lots=[list(t) for t in takes],
                  policy_version=None)
-
-
-def discounted(price: Decimal, state: AccountState) -> tuple[Decimal, str | None, int]:
-    """The next Plus charge after the first live promo benefit (R-4.8)."""
-    benefit = next((b for b in state.promo_benefits if b.charges_left > 0), None)
-    if benefit is None:
-        return price, None, 0
-    factor = Decimal(100 - benefit.percent_off) / 100
-    amount = (price * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return amount, benefit.code, benefit.percent_off
 
 
 def billing_date(ctx: Context, acct: Account, day: date) -> None:
@@ -103,18 +88,19 @@ def renew_plus(ctx: Context, acct: Account, day: date, version: PolicyVersion) -
     amount, code, percent = discounted(price, acct.state)
     at = cycles.start_of(day)
     blocker = renewal_blocker(view, amount)
-    funding = None if blocker else pay(view, amount, ctx.gateway)
+    key = renewal_payment_key(view.account_id, day)
+    funding = None if blocker else pay(view, amount, ctx.gateway, key)
     if funding is None or not funding.approved:
         ctx.emit(acct, Account.PaymentFailed, at, purpose="renewal", amount=amount,
                  reason=blocker or (funding.reason if funding else ""),
                  method_id=funding.method_id if funding else view.primary_method_id,
-                 attempts=funding.attempts if funding else [], billing_date=day)
+                 attempts=funding.attempts if funding else [], billing_date=day,
+                 gateway_key=key)
         start_cycle(ctx, acct, day, version, "basic", downgrade_reason="payment_failed")
         return
     ctx.emit(acct, Account.MembershipCharged, at, purpose="renewal", billing_date=day,
              list_price=price, amount=amount, promo_code=code, percent_off=percent,
-             source=funding.source, method_id=funding.method_id, attempts=funding.attempts,
-             policy_version=version.name)
+             policy_version=version.name, **funding.charge_fields())
     start_cycle(ctx, acct, day, version, "plus", downgrade_reason=None)
 
 

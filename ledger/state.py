@@ -79,6 +79,21 @@ class PromoBenefit:
 
 
 @dataclass
+class Charge:
+    """A recorded charge (R-9.2), what refund_charge needs to give it back."""
+
+    charge_id: str
+    kind: str  # membership | purchase
+    amount: Decimal
+    source: str  # earnings | method | promo
+    method_id: str | None
+    billing_date: date | None  # membership: the cycle it paid for
+    lot_id: int | None  # purchase: the lot it bought
+    quantity: int = 0  # purchase: the Connects it bought
+    refunded: bool = False
+
+
+@dataclass
 class AccountState:
     view: View = field(default_factory=View)
     last_at: datetime | None = None
@@ -98,3 +113,5 @@ class AccountState:
     promos_redeemed: set[str] = field(default_factory=set)
     promo_benefits: list[PromoBenefit] = field(default_factory=list)
     seen_method_ids: set[str] = field(default_factory=set)
+    charges: dict[str, Charge] = field(default_factory=dict)  # charge_id -> charge (R-9.2)
+    captured_keys: set[str] = field(default_factory=set)  # gateway keys recorded (R-3.4)

@@ -9,7 +9,7 @@ from ledger.account import Account
 from ledger.commands import CancelJob, PurchaseConnects, SubmitProposal, WithdrawProposal
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context, charge_or_fail
-from ledger.schedule import expiry_date
+from ledger.pricing import expiry_date
 from ledger.state import CONNECTS_KINDS
 
 
@@ -42,9 +42,8 @@ def purchase_connects(ctx: Context, acct: Account, cmd: PurchaseConnects, at: da
                              "declined")
     ctx.emit(acct, Account.ConnectsPurchased, at, lot_id=view.next_lot_id,
              quantity=cmd.quantity, expires_on=expiry_date(version, at.date()), amount=amount,
-             unit_price=version.connect_price, source=funding.source,
-             method_id=funding.method_id, attempts=funding.attempts,
-             policy_version=version.name)
+             unit_price=version.connect_price, policy_version=version.name,
+             **funding.charge_fields())
 
 
 def submit_proposal(ctx: Context, acct: Account, cmd: SubmitProposal, at: datetime) -> None:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from ledger.account import Account, digest_of
 from ledger.errors import LedgerError, PaymentDeclined
-from ledger.payments import Funding, Gateway, check_method_can_pay, pay
+from ledger.payments import Funding, Gateway, check_method_can_pay, command_payment_key, pay
 from ledger.policy import Catalog, PolicyVersion
 
 Loader = Callable[[str], Account | None]
@@ -25,6 +25,7 @@ class Context:
     command_id: str | None
     loader: Loader
     touched: dict[str, Account] = field(default_factory=dict)
+    charge_ids: list[str] = field(default_factory=list)  # charges this decision made
     scheduled: bool = False  # True while recording scheduled facts (R-8.2)
     # Pending events each touched account already had (earlier commands of a batch).
     marks: dict[str, int] = field(default_factory=dict)
@@ -105,12 +106,14 @@ def charge_or_fail(ctx: Context, acct: Account, at: datetime, purpose: str, amou
     a failed attempt leaves (R-3.3), and refuses the command with `declined`."""
     view = acct.state.view
     check_method_can_pay(view, amount)
-    funding = pay(view, amount, ctx.gateway)
+    assert ctx.command_id is not None  # a command's own charge
+    funding = pay(view, amount, ctx.gateway, command_payment_key(ctx.command_id, purpose))
     if not funding.approved:
         ctx.emit(acct, Account.PaymentFailed, at, purpose=purpose, amount=amount,
                  reason=funding.reason, method_id=funding.method_id,
-                 attempts=funding.attempts, billing_date=None)
+                 attempts=funding.attempts, billing_date=None, gateway_key=funding.key)
         raise PaymentDeclined(declined)
+    ctx.charge_ids.append(funding.charge_id)
     return funding
 
 

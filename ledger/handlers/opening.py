@@ -9,7 +9,7 @@ from ledger.account import Account, account_uuid
 from ledger.commands import OpenAccount
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context
-from ledger.schedule import expiry_date
+from ledger.pricing import expiry_date
 from ledger.state import CONNECTS_KINDS, PERSON_KINDS
 
 

@@ -16,7 +16,7 @@ from ledger.commands import (
 from ledger.errors import LedgerError
 from ledger.handlers.context import Context, charge_or_fail
 from ledger.policy import PromoCode
-from ledger.schedule import discounted, expiry_date
+from ledger.pricing import discounted, expiry_date
 from ledger.state import AccountState, PromoBenefit, View
 
 
@@ -93,8 +93,7 @@ def upgrade_plan(ctx: Context, acct: Account, cmd: UpgradePlan, at: datetime) ->
              policy_version=version.name, promo_code=code)
     ctx.emit(acct, Account.MembershipCharged, at, purpose="upgrade", billing_date=day,
              list_price=price, amount=amount, promo_code=code, percent_off=percent,
-             source=funding.source, method_id=funding.method_id, attempts=funding.attempts,
-             policy_version=version.name)
+             policy_version=version.name, **funding.charge_fields())
     if granted:
         ctx.emit(acct, Account.ConnectsGranted, at, lot_id=view.next_lot_id, quantity=granted,
                  expires_on=expiry_date(version, day), source="proration", days=days,
