@@ -32,7 +32,7 @@ from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_record
 from ledger.outcomes import parse, raw_field, rejected, replay
-from ledger.payments import Gateway
+from ledger.payments import Gateway, charge_id_of
 from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
 from ledger.results import AccountView, Result
@@ -192,7 +192,7 @@ class Ledger(Application[UUID]):
             for acct in ctx.touched.values():
                 touched[acct.id] = acct
                 opened.setdefault(acct.state.view.account_id, acct)
-            result = self._result(command, command_id, decision, names)
+            result = self._result(command, command_id, decision, names, ctx)
             if not result.ok and command.command_id is not None:
                 # R-8.3: accepted by another writer since the chunk's bulk lookup?
                 _, _, again = self._prepare(command, seen)
@@ -201,8 +201,7 @@ class Ledger(Application[UUID]):
                         raise _Entangled
                     result = again
             if result.ok and not result.duplicate:
-                records.append(new_record(command_id, fingerprint(command),
-                                          command.account_id, names, at, now))
+                records.append(self._record_of(command, command_id, ctx, names, at, now))
                 seen[command_id] = (fingerprint(command), result)
             results.append(result)
         accounts = [a for a in touched.values() if a.pending_events]
@@ -243,13 +242,14 @@ class Ledger(Application[UUID]):
         print_ = fingerprint(command)
         if command_id in seen:
             first_print, first = seen[command_id]
-            prior: tuple[str, str, list[str]] | None = (first_print, first.account_id or "",
-                                                        first.events)
+            prior: tuple[str, str, list[str], str | None] | None = (
+                first_print, first.account_id or "", first.events, first.charge_id)
         elif command.command_id is None or (known is not None and command_id not in known):
             prior = None  # a fresh id, or one the chunk's bulk lookup did not find
         else:
             record = self._accepted_command(command_id)
-            prior = (record.fingerprint, record.account_id, record.events) if record else None
+            prior = ((record.fingerprint, record.account_id, record.events, record.charge_id)
+                     if record else None)
         if prior is None:
             return command, command_id, None
         if prior[0] != print_:
@@ -258,14 +258,26 @@ class Ledger(Application[UUID]):
                 f"command id {command_id} was already used for a different command",
                 rule="R-8.3"))
         return command, command_id, Result(command_id=command_id, account_id=prior[1],
-                                           ok=True, duplicate=True, events=prior[2])
+                                           ok=True, duplicate=True, events=prior[2],
+                                           charge_id=prior[3])
 
     def _result(self, command: Command, command_id: str, decision: Decision,
-                names: list[str]) -> Result:
+                names: list[str], ctx: Context) -> Result:
         if decision.error is None:
             return Result(command_id=command_id, account_id=command.account_id, ok=True,
-                          events=names)
-        return rejected(command_id, command.account_id, decision.error, names)
+                          events=names, charge_id=_charge_id(ctx))
+        failed = rejected(command_id, command.account_id, decision.error, names)
+        if decision.payment_failed:
+            # The declined payment has its charge id too: the key the gateway was asked.
+            failed = failed.model_copy(update={"charge_id": _declined_charge_id(ctx)})
+        return failed
+
+    def _record_of(self, command: Command, command_id: str, ctx: Context, names: list[str],
+                   at: datetime, now: datetime) -> CommandRecord:
+        """The accepted command's record (R-8.3), with its charge, principal and body."""
+        return new_record(command_id, fingerprint(command), command.account_id, names, at,
+                          now, charge_id=_charge_id(ctx), principal=ctx.principal,
+                          body=command.model_dump(mode="json", exclude_none=True))
 
     def _submit(self, raw: Any, principal: str, fresh_id: str | None = None) -> Result:
         parsed = parse(raw)
@@ -327,10 +339,9 @@ class Ledger(Application[UUID]):
         names = [type(e).__name__ for e in ctx.new_events()]
         record = None
         if decision.error is None:
-            record = new_record(command_id, fingerprint(command), command.account_id, names,
-                                at, now)
+            record = self._record_of(command, command_id, ctx, names, at, now)
         self._save(ctx, record)
-        return self._result(command, command_id, decision, names)
+        return self._result(command, command_id, decision, names, ctx)
 
     def _record_scheduled_only(self, command: Command, at: datetime, now: datetime,
                                principal: str) -> list[str]:
@@ -417,6 +428,16 @@ class Ledger(Application[UUID]):
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock, self._settling():
             return billing_run(self, parse_instant(through), progress)
+
+
+def _charge_id(ctx: Context) -> str | None:
+    return ctx.charge_ids[-1] if ctx.charge_ids else None
+
+
+def _declined_charge_id(ctx: Context) -> str | None:
+    keys = [e.gateway_key for e in ctx.new_events()
+            if type(e).__name__ == "PaymentFailed" and e.command_id is not None]
+    return charge_id_of(keys[-1]) if keys and keys[-1] else None
 
 
 def _user() -> str:

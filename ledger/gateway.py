@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -156,11 +156,10 @@ class PostgresJournal:
                     if cur.fetchone()[0] is None:
                         import psycopg.errors
 
-                        try:
+                        # Another process may make it at the same moment.
+                        with suppress(psycopg.errors.UniqueViolation,
+                                      psycopg.errors.DuplicateTable):
                             cur.execute(_PG_TABLE)
-                        except (psycopg.errors.UniqueViolation,
-                                psycopg.errors.DuplicateTable):
-                            pass  # another process made it at the same moment
                     self._ready = True
                 yield cur
 

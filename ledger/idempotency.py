@@ -25,6 +25,8 @@ class CommandRecord(Aggregate):
         self.fingerprint = ""
         self.account_id = ""
         self.events: list[str] = []
+        self.charge_id: str | None = None
+        self.body: dict[str, Any] | None = None
 
     class Event(Aggregate.Event):
         TOPIC = "ledger/CommandRecord.Event"
@@ -37,17 +39,32 @@ class CommandRecord(Aggregate):
         events: list[str]
         at: datetime
         prev_hash: str
+        # Second round (records stored before read None): the charge it made,
+        # who sent it and the command itself, for what-if replays.
+        charge_id: str | None
+        principal: str | None
+        body: dict[str, Any] | None
+
+        def __getattr__(self, name: str) -> Any:
+            if name in ("charge_id", "principal", "body"):
+                return None
+            raise AttributeError(name)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.fingerprint = self.fingerprint
             aggregate.account_id = self.account_id
             aggregate.events = list(self.events)
+            aggregate.charge_id = self.charge_id
+            aggregate.body = self.body
 
 
 def new_record(command_id: str, fingerprint: str, account_id: str, events: list[str],
-               at: datetime, recorded_at: datetime) -> CommandRecord:
+               at: datetime, recorded_at: datetime, *, charge_id: str | None = None,
+               principal: str | None = None,
+               body: dict[str, Any] | None = None) -> CommandRecord:
     record: CommandRecord = CommandRecord._create(
         CommandRecord.CommandAccepted, id=command_uuid(command_id), timestamp=recorded_at,
         command_id=command_id, fingerprint=fingerprint, account_id=account_id,
-        events=events, at=at, prev_hash="")
+        events=events, at=at, prev_hash="", charge_id=charge_id, principal=principal,
+        body=body)
     return record

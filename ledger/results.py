@@ -27,10 +27,14 @@ class Result(BaseModel):
     duplicate: bool = False
     events: list[str] = []
     error: ErrorInfo | None = None
+    charge_id: str | None = None  # R-9.2: on results of commands that charged
 
     def to_json(self) -> dict[str, Any]:
-        """The wire form: `error` only on rejections, `blockers` only with closure_blocked."""
+        """The wire form: `error` only on rejections, `blockers` only with closure_blocked,
+        `charge_id` only where the command charged."""
         data = self.model_dump(mode="json")
+        if data["charge_id"] is None:
+            del data["charge_id"]
         if data["error"] is None:
             del data["error"]
         elif data["error"]["blockers"] is None:
