@@ -135,6 +135,15 @@ class Ledger(Application[UUID]):
             results += self._submit_chunk(batch, who)
         return results
 
+    def preview(self, raw: Any, *, principal: str | None = None) -> dict[str, Any]:
+        """Decide one command against the current state and record nothing, calling no
+        gateway: the result it would have, the events with their data (`would_record`),
+        the view after it and the charge it would try (ledger/preview.py)."""
+        from ledger.preview import preview
+
+        with self._lock:
+            return preview(self, raw, principal or self.principal)
+
     @contextmanager
     def _settling(self) -> Iterator[None]:
         """R-3.4: when a top-level call ends, void the captures it made that no commit

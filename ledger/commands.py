@@ -314,6 +314,36 @@ class CloseAccount(Command):
     type: Literal["close_account"]
 
 
+def _to_day(value: Any) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("must be an ISO 8601 date such as \"2016-12-31\"")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date such as \"2016-12-31\"") from None
+
+
+Day = Annotated[date, BeforeValidator(_to_day)]
+ChargeId = Annotated[str, Field(pattern=r"^ch_[0-9a-f]{24}$", strict=True)]
+
+
+class GrantConnects(Command):
+    """R-9.1: goodwill Connects, a marketplace operation with a required reason."""
+
+    type: Literal["grant_connects"]
+    quantity: Quantity
+    reason: Reason
+    expires_on: Day | None = None
+
+
+class RefundCharge(Command):
+    """R-9.2: give a charge back whole, a marketplace operation with a required reason."""
+
+    type: Literal["refund_charge"]
+    charge_id: ChargeId
+    reason: Reason
+
+
 COMMAND_MODELS: tuple[type[Command], ...] = (
     OpenAccount, AddBillingMethod, MakePrimaryMethod, RemoveBillingMethod,
     SuspendBillingMethod, ReinstateBillingMethod, UpgradePlan, DowngradePlan,
@@ -321,6 +351,7 @@ COMMAND_MODELS: tuple[type[Command], ...] = (
     ReleaseEarnings, CreditEarnings, WithdrawEarnings, PurchaseConnects, SubmitProposal,
     WithdrawProposal, CancelJob, OpenContract, CloseContract, PostJob, CloseJob,
     RecordInvoice, PayInvoice, AddTeamMember, RemoveTeamMember, LeaveTeam, CloseAccount,
+    GrantConnects, RefundCharge,
 )
 # R-1.4: who may send each command type. Account actions are done by a person (the
 # `actor`); marketplace operations by the marketplace itself, never the account holder.

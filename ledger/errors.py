@@ -83,5 +83,12 @@ class PaymentDeclined(LedgerError):
         super().__init__("payment_failed", message, rule=rule)
 
 
+class RefundDeclined(PaymentDeclined):
+    """A refund the gateway declined: R-9.2 records RefundFailed and nothing else."""
+
+    def __init__(self, message: str) -> None:
+        LedgerError.__init__(self, "refund_failed", message, rule="R-9.2")
+
+
 class CatalogError(ValueError):
     """A policy catalog that does not validate; the message names the field."""

@@ -11,7 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from ledger.account import Account
-from ledger.handlers import closing, connects_cmds, earnings, methods, plans, teams, work
+from ledger.handlers import (
+    closing,
+    connects_cmds,
+    corrections,
+    earnings,
+    methods,
+    plans,
+    teams,
+    work,
+)
 from ledger.handlers.context import Context
 
 Handler = Callable[[Context, Account, Any, datetime], None]
@@ -45,6 +54,8 @@ HANDLERS: dict[str, Handler] = {
     "remove_team_member": teams.remove_team_member,
     "leave_team": teams.leave_team,
     "close_account": closing.close_account,
+    "grant_connects": corrections.grant_connects,
+    "refund_charge": corrections.refund_charge,
 }
 
 # what a suspended account may not do.

@@ -1,0 +1,78 @@
+"""Previews: what a command would do now, recording nothing (`submit --preview`).
+
+The command is decided exactly as `submit` would decide it, against the current state
+with its catch-up of scheduled facts (R-8.2), but with a gateway that approves every
+charge and moves no money, and nothing is saved: not the command's events, not the
+scheduled facts, not a command record. The accounts it touched are dropped from the
+ledger's memory afterwards, so the next decision reads them from the store again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ledger.commands import Command
+from ledger.deciding import decide
+from ledger.gateway import ApprovingGateway
+from ledger.outcomes import parse
+from ledger.results import Result, to_jsonable
+from projections.render import render_view
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+NOTE = ("nothing was recorded and no gateway was called; a charge to a card or PayPal "
+        "is assumed approved")
+CHARGE_EVENTS = ("MembershipCharged", "ConnectsPurchased")
+HIDDEN = frozenset({"prev_hash", "principal", "actor", "command_reason", "token",
+                    "gateway_key"})
+
+
+def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
+    parsed = parse(raw)
+    if isinstance(parsed, Result):
+        return _answer(parsed, [], None, None)
+    command, command_id, early = app._prepare(parsed, {})
+    if early is not None:  # an id already used: the command would not be decided again
+        return _answer(early, [], None, None)
+    assert isinstance(command, Command)
+    app.cache.sync_with_log()
+    now = app.clock.now()
+    at = command.at or now
+    ctx = app._context(now, command_id, app._load, principal, command)
+    ctx.gateway = ApprovingGateway()
+    try:
+        decision = decide(ctx, command, at, now)
+        events = ctx.new_events()
+        if decision.error is not None and not decision.payment_failed:
+            events = [e for e in events if e.command_id is None]  # only the facts of time
+        acct = ctx.touched.get(command.account_id)
+        view = None
+        if acct is not None and decision.error is None:
+            view = render_view(acct.state.view, acct.version, at, None, app.catalog).to_json()
+        result = app._result(command, command_id, decision,
+                             [type(e).__name__ for e in events], ctx)
+        charge = next((_charge(e) for e in events
+                       if type(e).__name__ in CHARGE_EVENTS and e.command_id is not None), None)
+        rows = [{"name": type(e).__name__, "at": e.at, "version": e.originator_version,
+                 "data": {k: v for k, v in vars(e).items()
+                          if k not in HIDDEN and k not in ("originator_id", "originator_version",
+                                                          "timestamp")}}
+                for e in events]
+        return _answer(result, rows, view, charge)
+    finally:
+        app.cache.forget(ctx.touched.values())  # their state went beyond the store
+
+
+def _charge(event: Any) -> dict[str, Any]:
+    return {"amount": event.amount, "source": event.source, "method_id": event.method_id,
+            "charge_id": event.charge_id,
+            "purpose": getattr(event, "purpose", "purchase")}
+
+
+def _answer(result: Result, events: list[dict[str, Any]], view: dict[str, Any] | None,
+            charge: dict[str, Any] | None) -> dict[str, Any]:
+    answer = result.to_json()
+    answer.update(preview=True, events=[e["name"] for e in events], would_record=events,
+                  view=view, charge=charge, note=NOTE)
+    return dict(to_jsonable(answer))
