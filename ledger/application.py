@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Recording
@@ -30,7 +30,7 @@ from ledger.deciding import Decision, decide
 from ledger.errors import LedgerError
 from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
-from ledger.idempotency import CommandRecord, command_uuid, new_record
+from ledger.idempotency import CommandRecord, command_uuid, new_command_id, new_record
 from ledger.outcomes import parse, raw_field, rejected, replay
 from ledger.payments import Gateway, charge_id_of
 from ledger.policy import Catalog, load_catalog
@@ -163,7 +163,7 @@ class Ledger(Application[UUID]):
             parsed = [parse(raw) for raw in raws]
             # Ids for commands sent without one, fixed before any attempt so that a
             # fallback decides the same gateway keys again.
-            fresh = [uuid4().hex if isinstance(c, Command) and c.command_id is None else None
+            fresh = [new_command_id() if isinstance(c, Command) and c.command_id is None else None
                      for c in parsed]
             try:
                 return self._decide_chunk(parsed, fresh, principal)
@@ -247,7 +247,7 @@ class Ledger(Application[UUID]):
         if isinstance(parsed, Result):
             return None, "", parsed
         command = parsed
-        command_id = command.command_id or fresh_id or uuid4().hex
+        command_id = command.command_id or fresh_id or new_command_id()
         print_ = fingerprint(command)
         if command_id in seen:
             first_print, first = seen[command_id]
@@ -291,7 +291,7 @@ class Ledger(Application[UUID]):
     def _submit(self, raw: Any, principal: str, fresh_id: str | None = None) -> Result:
         parsed = parse(raw)
         if isinstance(parsed, Command) and parsed.command_id is None and fresh_id is None:
-            fresh_id = uuid4().hex  # one id for every attempt: the same gateway keys
+            fresh_id = new_command_id()  # one id for every attempt: the same gateway keys
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return self._decide_and_save(parsed, principal, fresh_id,
