@@ -11,6 +11,7 @@ record, so each event is applied exactly once and a restart resumes where it sto
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,9 +100,30 @@ class ViewRecorderMixin(ViewSQL):
         self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
     def create_views(self) -> None:
+        """Create what is missing. When every table and index is already there, no DDL
+        runs at all: on PostgreSQL even `CREATE … IF NOT EXISTS` takes locks, in an
+        order opposite to running writers', and could deadlock with them (issue 9)."""
+        with self._cursor(commit=False) as c:
+            if self._schema_present(c):
+                return
         with self._cursor(commit=True) as c:
             for statement in SCHEMA:
                 c.execute(statement)
+
+    def _schema_present(self, c: Any) -> bool:
+        names = sorted({m.group(1) for s in SCHEMA
+                        if (m := re.search(r"(?:TABLE|INDEX) IF NOT EXISTS (\w+)", s))})
+        marks = ", ".join([self.placeholder] * len(names))
+        if self.placeholder == "?":
+            query = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"
+        else:
+            query = (f"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                     f"c.relnamespace WHERE n.nspname = current_schema() AND c.relname IN "
+                     f"({marks})")
+        c.execute(query, names)
+        row = c.fetchone()
+        found = next(iter(row.values())) if isinstance(row, dict) else row[0]  # PG: dict rows
+        return int(found) == len(names)
 
     @property
     def memory(self) -> ViewMemory:
