@@ -34,8 +34,18 @@ def account_uuid(account_id: str) -> UUID:
 
 
 def event_data(event: Any) -> dict[str, Any]:
-    """The event's own fields (what `history` shows as data)."""
+    """The event's own fields."""
     return {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
+
+
+# Fields `history` and previews show beside the data (or never: gateway tokens stay
+# with the gateway, R-8.9).
+NOT_IN_DATA = frozenset({"at", "prev_hash", "principal", "actor", "command_reason", "token"})
+
+
+def shown_data(event: Any) -> dict[str, Any]:
+    """What `history`, previews and the feed show as an event's data."""
+    return {k: v for k, v in event_data(event).items() if k not in NOT_IN_DATA}
 
 
 _DIGESTS: OrderedDict[int, tuple[Any, str]] = OrderedDict()

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Recording
 
-from ledger.account import Account, account_uuid, event_data
+from ledger.account import Account, account_uuid, shown_data
 from ledger.account_cache import AccountCache
 from ledger.billing_run import billing_run
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
@@ -47,8 +47,6 @@ from projections.queries import account_view
 from projections.stores import make_view_recorder
 
 MAX_ATTEMPTS = 8
-# Event fields `history` shows elsewhere (or never: gateway tokens stay with the gateway).
-HISTORY_HIDDEN = frozenset({"at", "prev_hash", "principal", "actor", "command_reason", "token"})
 
 
 class _Entangled(Exception):
@@ -137,7 +135,7 @@ class Ledger(Application[UUID]):
 
     def preview(self, raw: Any, *, principal: str | None = None) -> dict[str, Any]:
         """Decide one command against the current state and record nothing, calling no
-        gateway: the result it would have, the events with their data (`would_record`),
+        gateway: the result it would have, the events with their data,
         the view after it and the charge it would try (ledger/preview.py)."""
         from ledger.preview import preview
 
@@ -430,7 +428,7 @@ class Ledger(Application[UUID]):
             "principal": e.principal,
             "actor": e.actor,
             "reason": e.command_reason,
-            "data": {k: v for k, v in event_data(e).items() if k not in HISTORY_HIDDEN},
+            "data": shown_data(e),
         } for e in events]
 
     def run_billing(self, through: datetime | str,

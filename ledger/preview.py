@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger.account import shown_data
 from ledger.commands import Command
 from ledger.deciding import decide
 from ledger.gateway import ApprovingGateway
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 NOTE = ("nothing was recorded and no gateway was called; a charge to a card or PayPal "
         "is assumed approved")
 CHARGE_EVENTS = ("MembershipCharged", "ConnectsPurchased")
-HIDDEN = frozenset({"prev_hash", "principal", "actor", "command_reason", "token",
-                    "gateway_key"})
 
 
 def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
@@ -54,18 +53,16 @@ def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
                              [type(e).__name__ for e in events], ctx)
         charge = next((_charge(e) for e in events
                        if type(e).__name__ in CHARGE_EVENTS and e.command_id is not None), None)
-        rows = [{"name": type(e).__name__, "at": e.at, "version": e.originator_version,
-                 "data": {k: v for k, v in vars(e).items()
-                          if k not in HIDDEN and k not in ("originator_id", "originator_version",
-                                                          "timestamp")}}
-                for e in events]
+        rows = [{"name": type(e).__name__, "version": e.originator_version, "at": e.at,
+                 "data": shown_data(e)} for e in events]
         return _answer(result, rows, view, charge)
     finally:
         app.cache.forget(ctx.touched.values())  # their state went beyond the store
 
 
 def _charge(event: Any) -> dict[str, Any]:
-    return {"amount": event.amount, "source": event.source, "method_id": event.method_id,
+    return {"amount": event.amount, "source": event.source, "method": event.method_id,
+            "method_id": event.method_id,
             "charge_id": event.charge_id,
             "purpose": getattr(event, "purpose", "purchase")}
 
@@ -73,6 +70,5 @@ def _charge(event: Any) -> dict[str, Any]:
 def _answer(result: Result, events: list[dict[str, Any]], view: dict[str, Any] | None,
             charge: dict[str, Any] | None) -> dict[str, Any]:
     answer = result.to_json()
-    answer.update(preview=True, events=[e["name"] for e in events], would_record=events,
-                  view=view, charge=charge, note=NOTE)
+    answer.update(preview=True, events=events, view=view, charge=charge, note=NOTE)
     return dict(to_jsonable(answer))
