@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 EXPIRY_RULES = {"forfeited": "R-7.5"}
 COLUMNS = ("version", "at", "event", "rule", "connects", "connects_balance", "pending",
-           "pending_balance", "available", "available_balance", "charged", "paid_by", "detail")
+           "pending_balance", "available", "available_balance", "charged", "paid_by", "detail",
+           "charge_id", "principal", "actor", "reason", "recorded_at")
+# Shown even when no balance moves: the answer to "why was I charged (twice)?"
+ALWAYS_SHOWN = ("PaymentFailed", "RefundFailed", "ChargeRefunded", "ConnectsRevoked")
 
 
 @dataclass
@@ -38,6 +41,11 @@ class Movement:
     charged: Decimal | None
     paid_by: str | None
     detail: str
+    charge_id: str | None = None
+    principal: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+    recorded_at: datetime | None = None
 
 
 def rule_of(event: Any) -> str:
@@ -45,7 +53,12 @@ def rule_of(event: Any) -> str:
     purpose = getattr(event, "purpose", "")
     rules = {
         "ConnectsRefilled": "R-4.4/R-5.2",
-        "ConnectsGranted": "R-5.3" if getattr(event, "source", "") == "proration" else "R-5.1",
+        "ConnectsGranted": {"proration": "R-5.3", "goodwill": "R-9.1"}.get(
+            getattr(event, "source", ""), "R-5.1"),
+        "ChargeRefunded": "R-9.2",
+        "ConnectsRevoked": "R-9.2",
+        "RefundFailed": "R-9.2",
+        "PaymentFailed": "R-4.5" if purpose == "renewal" else "R-3.3",
         "ConnectsPurchased": "R-5.4",
         "ConnectsSpent": "R-5.1",
         "ConnectsRefunded": "R-5.5",
@@ -60,6 +73,8 @@ def detail_of(event: Any) -> str:
     d = vars(event)
     if name == "ConnectsRefilled":
         return f"{d['plan']} monthly Connects under {d['policy_version']}"
+    if name == "ConnectsGranted" and d["source"] == "goodwill":
+        return f"goodwill grant, expires {d['expires_on'] or 'never'}"
     if name == "ConnectsGranted":
         return f"{d['source']}: {d['days']} days since the last refill ({d['policy_version']})"
     if name == "ConnectsPurchased":
@@ -73,6 +88,13 @@ def detail_of(event: Any) -> str:
         promo = f", {d['promo_code']} -{d['percent_off']}%" if d["promo_code"] else ""
         return (f"{d['purpose']} of {d['billing_date']}: list {d['list_price']}{promo} "
                 f"({d['policy_version']})")
+    if name == "ChargeRefunded":
+        return f"{d['kind']} charge {d['charge_id']} refunded to {d['source']}"
+    if name == "ConnectsRevoked":
+        return f"lot {d['lot_id']} of refunded {d['charge_id']}"
+    if name in ("PaymentFailed", "RefundFailed"):
+        what = d.get("purpose") or "refund"
+        return f"{what} of {d['amount']} USD declined: {d['reason']}"
     reference = d.get("reference")
     return f"reference {reference}" if reference else ""
 
@@ -86,8 +108,11 @@ def statement(app: Ledger, account_id: str, start: date | None = None,
         before = (view.connects, view.earnings_pending, view.earnings_available)
         fold(state, event)
         after = (view.connects, view.earnings_pending, view.earnings_available)
+        name = type(event).__name__
         charged = getattr(event, "amount", None) if hasattr(event, "source") else None
-        if after == before and charged is None:
+        if name == "ChargeRefunded" and charged is not None:
+            charged = -charged  # money given back
+        if after == before and charged is None and name not in ALWAYS_SHOWN:
             continue
         if (start and event.at.date() < start) or (end and event.at.date() > end):
             continue
@@ -95,9 +120,12 @@ def statement(app: Ledger, account_id: str, start: date | None = None,
         if charged is not None:
             paid_by = event.method_id if event.source == "method" else event.source
         rows.append(Movement(
-            event.originator_version, event.at, type(event).__name__, rule_of(event),
+            event.originator_version, event.at, name, rule_of(event),
             after[0] - before[0], after[0], after[1] - before[1], after[1],
-            after[2] - before[2], after[2], charged, paid_by, detail_of(event)))
+            after[2] - before[2], after[2], charged, paid_by, detail_of(event),
+            getattr(event, "charge_id", None), getattr(event, "principal", None),
+            getattr(event, "actor", None), getattr(event, "command_reason", None),
+            getattr(event, "timestamp", None)))
     return rows
 
 
@@ -133,9 +161,17 @@ def render_text(account_id: str, rows: list[Movement]) -> str:
             f"{m.version:>5}  {m.at.date()!s:<10}  {m.event:<18} {m.rule:<11} "
             f"{_signed(m.connects):>8} {m.connects_balance:>5}  {_signed(m.pending):>9} "
             f"{_signed(m.available):>9} {m.available_balance:>9}  "
-            f"{_cell(m.charged):>8} {_cell(m.paid_by):<10} {m.detail}")
+            f"{_cell(m.charged):>8} {_cell(m.paid_by):<10} {m.detail}{_who(m)}")
     return "\n".join(lines)
 
 
 def _signed(value: Decimal | int) -> str:
     return f"{value:+}" if value else "0"
+
+
+def _who(m: Movement) -> str:
+    """R-8.6: who sent the command behind the line, and why (scheduled facts: neither)."""
+    if m.reason is None and (m.principal is None or m.actor is None):
+        return ""
+    why = f": {m.reason}" if m.reason else ""
+    return f"  [by {m.principal}{f' as {m.actor}' if m.actor else ''}{why}]"
