@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
+DEFAULT_PG_URL = f"{SERVER_URL}/test"
+# One database per checkout: suites of two checkouts running at once on one server
+# (two worktrees, two CI jobs) would otherwise empty each other's tables mid-test.
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()
+CHECKOUT_DB = f"ledger_test_{_CHECKOUT[:10]}"
+_made: list[str] = []
 
 
 def postgres_url() -> str:
-    return os.environ.get("LEDGER_TEST_PG_URL", DEFAULT_PG_URL)
+    """LEDGER_TEST_PG_URL, else this checkout's own database on the local server
+    (created on first use), else the shared `test` database."""
+    if "LEDGER_TEST_PG_URL" in os.environ:
+        return os.environ["LEDGER_TEST_PG_URL"]
+    if _made or _make_checkout_db():
+        return f"{SERVER_URL}/{CHECKOUT_DB}"
+    return DEFAULT_PG_URL
+
+
+def _make_checkout_db() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True,
+                             connect_timeout=3) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                 (CHECKOUT_DB,)).fetchone()
+            if found is None:
+                conn.execute(f'CREATE DATABASE "{CHECKOUT_DB}"')
+    except Exception:
+        return False
+    _made.append(CHECKOUT_DB)
+    return True
 
 
 def postgres_answers(url: str) -> bool:
