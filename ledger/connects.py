@@ -71,3 +71,8 @@ def apply_takes(lots: list[Lot], takes: list[Take] | list[list[int]]) -> None:
     by_id = {lot.lot_id: lot for lot in lots}
     for lot_id, n in takes:
         by_id[lot_id].remaining -= n
+
+
+def proration_connects(days: int, basic_monthly: int, plus_monthly: int) -> int:
+    """R-5.3: the Plus minus Basic monthly Connects plus floor(days x Basic monthly / 30)."""
+    return max(plus_monthly - basic_monthly, 0) + (max(days, 0) * basic_monthly) // 30

@@ -29,11 +29,6 @@ def next_billing_date(cycle_start: date, billing_day: int) -> date:
     return (earliest + relativedelta(months=1)).replace(day=billing_day)
 
 
-def proration_connects(days: int, basic_monthly: int, plus_monthly: int) -> int:
-    """R-5.3: the Plus minus Basic monthly Connects plus floor(days x Basic monthly / 30)."""
-    return max(plus_monthly - basic_monthly, 0) + (max(days, 0) * basic_monthly) // 30
-
-
 def start_of(day: date) -> datetime:
     """Scheduled facts take effect at 00:00 UTC of their date."""
     return datetime.combine(day, time(0), tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger import cycles
+from ledger import connects, cycles
 from ledger.account import Account
 from ledger.commands import (
     DowngradePlan,
@@ -84,7 +84,7 @@ def upgrade_plan(ctx: Context, acct: Account, cmd: UpgradePlan, at: datetime) ->
     basic = version.terms(view.kind, "basic")
     plus = version.terms(view.kind, "plus")
     days = (day - (view.last_refill_on or view.cycle_start or day)).days
-    granted = cycles.proration_connects(days, basic.monthly_connects, plus.monthly_connects)
+    granted = connects.proration_connects(days, basic.monthly_connects, plus.monthly_connects)
     if promo is not None:
         _redeem(ctx, acct, promo, at)
     billing_day = cycles.billing_day_for(day, version.last_billable_day)
