@@ -55,7 +55,7 @@ def decide(ctx: Context, command: Command, at: datetime, now: datetime) -> Decis
             raise LedgerError("account_suspended",
                               f"{command.account_id} is suspended; reinstate it first",
                               rule="R-1.3")
-        HANDLERS[command.type](ctx, acct, command, at)
+        HANDLERS[type(command)](ctx, acct, command, at)
     except LedgerError as exc:
         decision.error = exc
     return decision

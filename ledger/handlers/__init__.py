@@ -10,7 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ledger import commands
 from ledger.account import Account
+from ledger.commands import Command
 from ledger.handlers import (
     closing,
     connects_cmds,
@@ -23,39 +25,39 @@ from ledger.handlers import (
 )
 from ledger.handlers.context import Context
 
-Handler = Callable[[Context, Account, Any, datetime], None]
+Handler = Callable[[Context, Account, Any, datetime], None]  # keyed by command class
 
-HANDLERS: dict[str, Handler] = {
-    "add_billing_method": methods.add_billing_method,
-    "make_primary_method": methods.make_primary_method,
-    "remove_billing_method": methods.remove_billing_method,
-    "suspend_billing_method": methods.suspend_billing_method,
-    "reinstate_billing_method": methods.reinstate_billing_method,
-    "upgrade_plan": plans.upgrade_plan,
-    "downgrade_plan": plans.downgrade_plan,
-    "redeem_promo_code": plans.redeem_promo_code,
-    "suspend_account": plans.suspend_account,
-    "reinstate_account": plans.reinstate_account,
-    "record_pending_earnings": earnings.record_pending_earnings,
-    "release_earnings": earnings.release_earnings,
-    "credit_earnings": earnings.credit_earnings,
-    "withdraw_earnings": earnings.withdraw_earnings,
-    "purchase_connects": connects_cmds.purchase_connects,
-    "submit_proposal": connects_cmds.submit_proposal,
-    "withdraw_proposal": connects_cmds.withdraw_proposal,
-    "cancel_job": connects_cmds.cancel_job,
-    "open_contract": work.open_contract,
-    "close_contract": work.close_contract,
-    "post_job": work.post_job,
-    "close_job": work.close_job,
-    "record_invoice": work.record_invoice,
-    "pay_invoice": work.pay_invoice,
-    "add_team_member": teams.add_team_member,
-    "remove_team_member": teams.remove_team_member,
-    "leave_team": teams.leave_team,
-    "close_account": closing.close_account,
-    "grant_connects": corrections.grant_connects,
-    "refund_charge": corrections.refund_charge,
+HANDLERS: dict[type[Command], Handler] = {
+    commands.AddBillingMethod: methods.add_billing_method,
+    commands.MakePrimaryMethod: methods.make_primary_method,
+    commands.RemoveBillingMethod: methods.remove_billing_method,
+    commands.SuspendBillingMethod: methods.suspend_billing_method,
+    commands.ReinstateBillingMethod: methods.reinstate_billing_method,
+    commands.UpgradePlan: plans.upgrade_plan,
+    commands.DowngradePlan: plans.downgrade_plan,
+    commands.RedeemPromoCode: plans.redeem_promo_code,
+    commands.SuspendAccount: plans.suspend_account,
+    commands.ReinstateAccount: plans.reinstate_account,
+    commands.RecordPendingEarnings: earnings.record_pending_earnings,
+    commands.ReleaseEarnings: earnings.release_earnings,
+    commands.CreditEarnings: earnings.credit_earnings,
+    commands.WithdrawEarnings: earnings.withdraw_earnings,
+    commands.PurchaseConnects: connects_cmds.purchase_connects,
+    commands.SubmitProposal: connects_cmds.submit_proposal,
+    commands.WithdrawProposal: connects_cmds.withdraw_proposal,
+    commands.CancelJob: connects_cmds.cancel_job,
+    commands.OpenContract: work.open_contract,
+    commands.CloseContract: work.close_contract,
+    commands.PostJob: work.post_job,
+    commands.CloseJob: work.close_job,
+    commands.RecordInvoice: work.record_invoice,
+    commands.PayInvoice: work.pay_invoice,
+    commands.AddTeamMember: teams.add_team_member,
+    commands.RemoveTeamMember: teams.remove_team_member,
+    commands.LeaveTeam: teams.leave_team,
+    commands.CloseAccount: closing.close_account,
+    commands.GrantConnects: corrections.grant_connects,
+    commands.RefundCharge: corrections.refund_charge,
 }
 
 # what a suspended account may not do.

@@ -193,3 +193,10 @@ def test_successive_billing_dates_follow_the_table_and_start_new_cycles(
         before = ledger.account("fl-1", as_of=last_day_of_old)
         assert before.cycle_start == _d(starts[i])
         assert before.next_billing_date == _d(billing_date)
+
+
+def test_every_command_type_but_opening_has_a_handler_keyed_by_its_class() -> None:
+    from ledger.commands import COMMAND_MODELS, OpenAccount
+    from ledger.handlers import HANDLERS
+
+    assert set(HANDLERS) == set(COMMAND_MODELS) - {OpenAccount}
