@@ -1,0 +1,498 @@
+"""The HTTP service (HTTP.md): FastAPI on uvicorn, one Ledger per worker process.
+
+`create_app()` is the uvicorn factory: each worker opens the store named by
+LEDGER_STORE (with LEDGER_POLICY and LEDGER_CLOCK, as every subcommand), so several
+workers share one PostgreSQL database. Handlers are plain functions run in the server's
+thread pool; one lock per process keeps the Ledger's connections to one caller at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.application import Ledger
+from ledger.commands import COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
+from ledger.errors import LedgerError
+from ledger.outcomes import raw_field, rejected
+from ledger.results import AccountView, Result, to_jsonable
+from ledger.screening import decode_json
+from service import metrics
+from service.feed import read_feed
+from service.keys import ApiKey, StoreKeys
+from service.problems import problem, result_problem, status_of
+
+MAX_BODY = 1_000_000
+MAX_BATCH = 10_000
+log = logging.getLogger("ledger.http")
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+class _Held:
+    """The worker's Ledger and the lock that serialises its use."""
+
+    def __init__(self) -> None:
+        self.ledger: Ledger | None = None
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def use(self) -> Iterator[Ledger]:
+        with self.lock:
+            if self.ledger is None:
+                self.ledger = Ledger.open()
+            yield self.ledger
+
+
+HELD = _Held()
+
+
+class Unauthorized(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.status, self.code, self.detail = status, code, detail
+
+
+def _bearer(request: Request) -> ApiKey:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized(401, "unauthenticated", "send Authorization: Bearer <key secret>")
+    with HELD.use() as ledger:
+        key = StoreKeys(ledger).by_secret(secret.strip())
+    if key is None:
+        raise Unauthorized(401, "unauthenticated", "the key is unknown or revoked")
+    request.state.principal = key.key_id
+    return key
+
+
+def scoped(scope: str) -> Callable[[Request], ApiKey]:
+    def check(request: Request) -> ApiKey:
+        key = _bearer(request)
+        if scope not in key.scopes:
+            raise Unauthorized(403, "forbidden", f"this key does not have the {scope} scope")
+        return key
+    return check
+
+
+def any_key(request: Request) -> ApiKey:
+    return _bearer(request)
+
+
+# -- OpenAPI: command bodies are the ledger's own models --------------------------------
+
+_COMMAND_SCHEMA: dict[str, Any] = {}
+
+
+def _command_schema() -> dict[str, Any]:
+    if not _COMMAND_SCHEMA:
+        union: Any = COMMAND_MODELS[0]
+        for model in COMMAND_MODELS[1:]:
+            union = union | model
+        _COMMAND_SCHEMA.update(TypeAdapter(union).json_schema(
+            ref_template="#/components/schemas/{model}"))
+    return _COMMAND_SCHEMA
+
+
+def _body_doc(array: bool = False) -> dict[str, Any]:
+    one = {"oneOf": _command_schema()["anyOf"]}
+    schema = {"type": "array", "items": one, "maxItems": MAX_BATCH} if array else one
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    data: list[dict[str, Any]]
+    has_more: bool
+    next_cursor: str | None
+
+
+class BillingRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    through: date
+
+
+class AuditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    through: str | None = None
+    anchors: list[dict[str, Any]] = []
+
+
+# -- the app -----------------------------------------------------------------------------
+
+def create_app() -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        with HELD.use():
+            pass  # open the store at start: a bad URL fails the worker, not a request
+        stop = _start_delivery()
+        yield
+        stop()
+        with HELD.lock:
+            if HELD.ledger is not None:
+                HELD.ledger.close()
+                HELD.ledger = None
+
+    app = FastAPI(title="Subscription ledger", version="2", lifespan=lifespan,
+                  description="The ledger's HTTP API: commands, views, the event feed.")
+    _errors(app)
+    _middleware(app)
+    _routes(app)
+    _include_optional(app)
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                _command_schema().get("$defs", {}))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _start_delivery() -> Callable[[], None]:
+    """The webhook delivery loop inside `serve` (unless --no-deliver), when built."""
+    if os.environ.get("LEDGER_SERVE_DELIVER", "1") != "1":
+        return lambda: None
+    try:
+        from webhooks.worker import start_delivery_loop  # type: ignore[import-not-found]
+    except ImportError:
+        return lambda: None
+    stop: Callable[[], None] = start_delivery_loop(os.environ.get("LEDGER_STORE"))
+    return stop
+
+
+def _include_optional(app: FastAPI) -> None:
+    try:
+        from service.routes_webhooks import router  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        app.include_router(router)
+    try:
+        from service.console import make_console_router
+        from service.console.sessions import Signer
+    except ImportError:
+        return
+    secret = os.environ.get("LEDGER_CONSOLE_SECRET")
+    signer = Signer(secret.encode()) if secret else Signer()
+
+    def ledger_of() -> Ledger:
+        with HELD.use() as ledger:
+            return ledger
+
+    app.include_router(make_console_router(ledger_of, _LockedKeys(), signer))
+
+
+class _LockedKeys:
+    def by_secret(self, secret: str) -> ApiKey | None:
+        with HELD.use() as ledger:
+            return StoreKeys(ledger).by_secret(secret)
+
+    def by_id(self, key_id: str) -> ApiKey | None:
+        with HELD.use() as ledger:
+            return StoreKeys(ledger).by_id(key_id)
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.code, exc.detail, headers=headers)
+
+    @app.exception_handler(LedgerError)
+    async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
+        return problem(status_of(exc.code), exc.code, exc.message, exc.rule)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in e["loc"][1:]) + ": " + str(e["msg"])
+                  for e in exc.errors()]
+        return problem(422, "validation_error", "; ".join(fields) or "invalid request",
+                       "R-8.4")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail), "")
+
+    @app.exception_handler(Exception)
+    async def failed(_: Request, exc: Exception) -> JSONResponse:
+        log.error(json.dumps({"error": type(exc).__name__}))
+        return problem(500, "internal_error", "the ledger could not answer; try again", "")
+
+
+def _middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def limits_and_log(request: Request,
+                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        request.state.request_id = uuid.uuid4().hex[:16]
+        request.state.principal = None
+        request.state.command_id = None
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            response: Response = problem(413, "too_large", "bodies are at most 1 MB", "")
+        else:
+            response = await call_next(request)
+        ms = (time.perf_counter() - started) * 1000
+        response.headers["X-Request-Id"] = request.state.request_id
+        log.info(json.dumps({"request_id": request.state.request_id,
+                             "method": request.method, "path": request.url.path,
+                             "principal": request.state.principal,
+                             "command_id": request.state.command_id,
+                             "status": response.status_code, "ms": round(ms, 1)}))
+        metrics.REQUESTS.labels(request.method, str(response.status_code)).observe(ms / 1000)
+        return response
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise StarletteHTTPException(413, "bodies are at most 1 MB")
+    try:
+        return decode_json(body.decode("utf-8", "replace"))
+    except LedgerError:
+        return body.decode("utf-8", "replace")  # the ledger answers validation_error
+
+
+def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
+    """R-1.4 by scope, R-1.5's `--actor` binding: the command (actor filled in) or its
+    not_authorized result. Unparseable input goes on to the ledger's own validation."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        return raw, None
+    try:
+        kind = command_kind(raw["type"])
+    except KeyError:
+        return raw, None
+    needed = "operations:write" if kind == MARKETPLACE_OPERATION else "accounts:write"
+
+    def refuse(message: str) -> Result:
+        return rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
+                        LedgerError("not_authorized", message, rule="R-1.4"))
+
+    if needed not in key.scopes:
+        return raw, refuse(f"this key may not send {raw['type']} (needs {needed})")
+    if key.actor is not None and kind != MARKETPLACE_OPERATION:
+        actor = raw.get("actor", key.actor)
+        if actor != key.actor:
+            return raw, refuse(f"this key acts only as {key.actor}")
+        raw = {**raw, "actor": key.actor}
+    return raw, None
+
+
+def _routes(app: FastAPI) -> None:  # noqa: C901 - one place lists every endpoint
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> JSONResponse:
+        try:
+            with HELD.use() as ledger:
+                ledger.recorder.max_notification_id()
+        except Exception:
+            return problem(503, "store_unavailable", "the store does not answer", "")
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics_text(_: ApiKey = Depends(scoped("metrics"))) -> Response:  # noqa: B008
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    @app.post("/v1/commands", tags=["commands"], response_model=Result,
+              openapi_extra=_body_doc(), responses={402: {}, 403: {}, 404: {}, 409: {},
+                                                    412: {}, 422: {}})
+    async def post_command(request: Request,
+                           idempotency_key: Annotated[str | None, Header()] = None,
+                           if_match: Annotated[str | None, Header()] = None) -> Response:
+        key = any_key(request)
+        raw = await _json_body(request)
+        if idempotency_key is not None and isinstance(raw, dict):
+            if raw.get("command_id", idempotency_key) != idempotency_key:
+                return problem(422, "validation_error",
+                               "Idempotency-Key and command_id differ", "R-8.3")
+            raw = {**raw, "command_id": idempotency_key}
+        raw, refusal = _authorize_command(key, raw)
+        request.state.command_id = raw_field(raw, "command_id")
+        if refusal is not None:
+            return result_problem(refusal.to_json())
+        with HELD.use() as ledger:
+            if if_match is not None:
+                mismatch = _version_mismatch(ledger, raw, if_match)
+                if mismatch is not None:
+                    return mismatch
+            result = ledger.submit(raw, principal=key.key_id)
+        metrics.count_command(raw, result)
+        answer = result.to_json()
+        if not result.ok:
+            return result_problem(answer)
+        headers = {"Idempotent-Replayed": "true"} if result.duplicate else {}
+        return JSONResponse(answer, headers=headers)
+
+    @app.post("/v1/commands/batch", tags=["commands"], response_model=list[Result],
+              openapi_extra=_body_doc(array=True))
+    async def post_batch(request: Request) -> Response:
+        key = any_key(request)
+        raw = await _json_body(request)
+        if not isinstance(raw, list):
+            return problem(422, "validation_error", "send a JSON array of commands", "R-8.4")
+        if len(raw) > MAX_BATCH:
+            return problem(413, "too_large", f"a batch holds at most {MAX_BATCH} commands", "")
+        checked = [_authorize_command(key, c) for c in raw]
+        allowed = [c for c, refusal in checked if refusal is None]
+        with HELD.use() as ledger:
+            decided = iter(ledger.submit_many(allowed, principal=key.key_id))
+        results = [refusal if refusal is not None else next(decided) for _, refusal in checked]
+        for (c, _), r in zip(checked, results, strict=True):
+            metrics.count_command(c, r)
+        return JSONResponse([r.to_json() for r in results])
+
+    @app.post("/v1/commands/preview", tags=["commands"], openapi_extra=_body_doc())
+    async def post_preview(request: Request) -> Response:
+        key = scoped("accounts:read")(request)
+        raw = await _json_body(request)
+        with HELD.use() as ledger:
+            return JSONResponse(ledger.preview(raw, principal=key.key_id))
+
+    @app.get("/v1/accounts", tags=["accounts"], response_model=Page)
+    def list_accounts(kind: str | None = None, plan: str | None = None,
+                      status: str | None = None, prefix: str | None = None,
+                      limit: Limit = 100, cursor: str | None = None,
+                      _: ApiKey = Depends(scoped("accounts:read"))) -> Any:  # noqa: B008
+        from service.queries import list_accounts as query
+
+        with HELD.use() as ledger:
+            return query(ledger, kind=kind, plan=plan, status=status, prefix=prefix,
+                         limit=limit, cursor=cursor).to_json()
+
+    @app.get("/v1/accounts/{account_id}", tags=["accounts"], response_model=AccountView)
+    def get_account(account_id: str, as_of: str | None = None, known_at: str | None = None,
+                    _: ApiKey = Depends(scoped("accounts:read"))) -> Response:  # noqa: B008
+        with HELD.use() as ledger:
+            view = ledger.account(account_id, as_of=_instant(as_of), known_at=_instant(known_at))
+        return JSONResponse(view.to_json(), headers={"ETag": f'"{view.version}"'})
+
+    @app.get("/v1/accounts/{account_id}/events", tags=["accounts"], response_model=Page)
+    def account_events(account_id: str, after_version: Annotated[int, Query(ge=0)] = 0,
+                       limit: Limit = 100,
+                       _: ApiKey = Depends(scoped("accounts:read"))) -> Any:  # noqa: B008
+        from service.queries import account_events as query
+
+        with HELD.use() as ledger:
+            page = query(ledger, account_id, after_version=after_version, limit=limit)
+        return to_jsonable(page.to_json())
+
+    @app.get("/v1/accounts/{account_id}/statement", tags=["accounts"])
+    def account_statement(request: Request, account_id: str,
+                          from_: Annotated[date | None, Query(alias="from")] = None,
+                          to: date | None = None,
+                          _: ApiKey = Depends(scoped("accounts:read"))) -> Response:  # noqa: B008
+        from replay_tools.statement import render_csv
+        from service.queries import account_statement as query
+
+        with HELD.use() as ledger:
+            ledger.account(account_id)  # unknown_account before anything else
+            rows = query(ledger, account_id, from_, to)
+        if "text/csv" in request.headers.get("accept", ""):
+            return Response(render_csv(rows), media_type="text/csv")
+        from dataclasses import asdict
+
+        return JSONResponse({"account_id": account_id,
+                             "data": [to_jsonable(asdict(r)) for r in rows]})
+
+    @app.get("/v1/events", tags=["feed"], response_model=Page)
+    def events(after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 100,
+               types: str | None = None,
+               _: ApiKey = Depends(scoped("events:read"))) -> Any:  # noqa: B008
+        wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
+        with HELD.use() as ledger:
+            return read_feed(ledger, after, limit, wanted).to_json()
+
+    @app.post("/v1/billing-runs", tags=["operations"])
+    def billing_run(body: BillingRun,
+                    _: ApiKey = Depends(scoped("billing:run"))) -> Any:  # noqa: B008
+        with HELD.use() as ledger:
+            report = ledger.run_billing(body.through.isoformat())
+        metrics.BILLED.inc(report["accounts"])
+        return report
+
+    @app.post("/v1/audits", tags=["operations"])
+    def audit(body: AuditRequest | None = None,
+              _: ApiKey = Depends(scoped("audit:run"))) -> Any:  # noqa: B008
+        from replay_tools.audit import run_audit
+
+        body = body or AuditRequest()
+        with HELD.use() as ledger:
+            through = _instant(body.through)
+            kwargs: dict[str, Any] = {}
+            if body.anchors:
+                kwargs["anchors"] = body.anchors
+            try:
+                report = run_audit(ledger, through, **kwargs)
+            except TypeError:
+                report = run_audit(ledger, through)
+        return to_jsonable(report.to_json())
+
+    @app.post("/v1/reconciliations", tags=["operations"])
+    def reconciliation(_: ApiKey = Depends(scoped("audit:run"))) -> Any:  # noqa: B008
+        from replay_tools.reconcile import reconcile
+
+        with HELD.use() as ledger:
+            return reconcile(ledger).to_json()
+
+    @app.get("/v1/policy", tags=["operations"])
+    def policy(_: ApiKey = Depends(scoped("admin"))) -> Any:  # noqa: B008
+        with HELD.use() as ledger:
+            catalog = ledger.catalog.model_dump(mode="json")
+            adopted = getattr(ledger, "adopted_versions", None)
+            return {"catalog": catalog,
+                    "adopted": to_jsonable(adopted() if callable(adopted) else [])}
+
+
+def _instant(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from ledger.clock import parse_instant
+
+    try:
+        parse_instant(value)
+    except (ValueError, OverflowError):
+        raise LedgerError("validation_error", f"not an ISO 8601 date or datetime: "
+                          f"{value[:40]!r}", rule="R-8.4") from None
+    return value
+
+
+def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | None:
+    account_id = raw_field(raw, "account_id")
+    if account_id is None:
+        return None
+    expected = if_match.strip().strip('"')
+    try:
+        version = ledger.account(account_id).version
+    except LedgerError:
+        return None  # the command itself says unknown_account
+    if str(version) != expected:
+        return problem(412, "version_mismatch",
+                       f"the account is at version {version}, not {expected}", "R-8.3",
+                       command_id=raw_field(raw, "command_id"), account_id=account_id,
+                       events=[])
+    return None

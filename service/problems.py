@@ -1,0 +1,49 @@
+"""RFC 9457 problem details and the status code of each ledger answer (HTTP.md)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+PROBLEM_JSON = "application/problem+json"
+STATUS_OF_CODE = {
+    "validation_error": 422,
+    "not_authorized": 403,
+    "unknown_account": 404,
+    "idempotency_conflict": 409,
+    "write_conflict": 409,
+    "backdated": 409,
+    "payment_failed": 402,
+    "version_mismatch": 412,
+}
+RULE_OF_CODE = {"version_mismatch": "R-8.3", "unauthenticated": "", "forbidden": "R-1.4"}
+
+
+def status_of(code: str) -> int:
+    """HTTP.md: every rejection not named has 422."""
+    return STATUS_OF_CODE.get(code, 422)
+
+
+def problem(status: int, code: str, detail: str, rule: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:ledger:error:{code}", "title": HTTPStatus(status).phrase,
+            "status": status, "detail": detail, "code": code,
+            "rule": rule if rule is not None else RULE_OF_CODE.get(code, ""), **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def result_problem(result: dict[str, Any]) -> JSONResponse:
+    """A rejected command's result as a problem, with its ids and the events it left."""
+    error = result["error"]
+    status = status_of(error["code"])
+    extra: dict[str, Any] = {"command_id": result.get("command_id"),
+                             "account_id": result.get("account_id"),
+                             "events": result.get("events", [])}
+    if "blockers" in error:
+        extra["blockers"] = error["blockers"]
+    if result.get("charge_id"):
+        extra["charge_id"] = result["charge_id"]
+    headers = {"Retry-After": "1"} if error["code"] == "write_conflict" else None
+    return problem(status, error["code"], error["message"], error["rule"], headers, **extra)
