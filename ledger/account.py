@@ -40,7 +40,8 @@ def event_data(event: Any) -> dict[str, Any]:
 
 # Fields `history` and previews show beside the data (or never: gateway tokens stay
 # with the gateway, R-8.9).
-NOT_IN_DATA = frozenset({"at", "prev_hash", "principal", "actor", "command_reason", "token"})
+NOT_IN_DATA = frozenset({"at", "prev_hash", "principal", "actor", "command_reason", "token",
+                         "originator_topic"})
 
 
 def shown_data(event: Any) -> dict[str, Any]:

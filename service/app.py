@@ -8,6 +8,7 @@ thread pool; one lock per process keeps the Ledger's connections to one caller a
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -147,6 +148,12 @@ def create_app() -> FastAPI:
                 HELD.ledger.close()
                 HELD.ledger = None
 
+    if not log.handlers:  # one JSON line per request on standard error
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
     app = FastAPI(title="Subscription ledger", version="2", lifespan=lifespan,
                   description="The ledger's HTTP API: commands, views, the event feed.")
     _errors(app)
@@ -299,7 +306,7 @@ def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
     return raw, None
 
 
-def _routes(app: FastAPI) -> None:  # noqa: C901 - one place lists every endpoint
+def _routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -441,15 +448,15 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one place lists every endpoin
         from replay_tools.audit import run_audit
 
         body = body or AuditRequest()
+        from ledger.clock import parse_instant
+
+        checked = _instant(body.through)
+        through = parse_instant(checked) if checked is not None else None
         with HELD.use() as ledger:
-            through = _instant(body.through)
             kwargs: dict[str, Any] = {}
-            if body.anchors:
+            if body.anchors and "anchors" in inspect.signature(run_audit).parameters:
                 kwargs["anchors"] = body.anchors
-            try:
-                report = run_audit(ledger, through, **kwargs)
-            except TypeError:
-                report = run_audit(ledger, through)
+            report = run_audit(ledger, through, **kwargs)
         return to_jsonable(report.to_json())
 
     @app.post("/v1/reconciliations", tags=["operations"])
