@@ -99,9 +99,15 @@ def load_anchor(path: str, key: bytes | None) -> Anchor:
         raise AnchorError(f"--anchor: cannot read {path}: {exc.strerror or exc}") from None
     except ValueError:
         raise AnchorError(f"--anchor: {path} is not JSON") from None
+    return anchor_from(data, path, key)
+
+
+def anchor_from(data: Any, source: str, key: bytes | None) -> Anchor:
+    """An anchor's content (a file's, or one sent to `POST /v1/audits`), checked."""
     if not isinstance(data, dict) or data.get("anchor") != 1 or not isinstance(
             data.get("notification_id"), int) or not isinstance(data.get("chain"), str):
-        raise AnchorError(f"--anchor: {path} is not a ledger-replay anchor")
+        raise AnchorError(f"--anchor: {source} is not a ledger-replay anchor")
+    path = source
     problem = None
     signature = data.get("signature")
     if key is None:

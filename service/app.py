@@ -8,7 +8,6 @@ thread pool; one lock per process keeps the Ledger's connections to one caller a
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import os
@@ -33,7 +32,7 @@ from ledger.outcomes import raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import decode_json
 from service import metrics
-from service.feed import read_feed
+from projections.feed import read_feed
 from service.keys import ApiKey, StoreKeys
 from service.problems import problem, result_problem, status_of
 
@@ -178,11 +177,15 @@ def _start_delivery() -> Callable[[], None]:
     """The webhook delivery loop inside `serve` (unless --no-deliver), when built."""
     if os.environ.get("LEDGER_SERVE_DELIVER", "1") != "1":
         return lambda: None
-    try:
-        from webhooks.worker import start_delivery_loop  # type: ignore[import-not-found]
-    except ImportError:
-        return lambda: None
-    stop: Callable[[], None] = start_delivery_loop(os.environ.get("LEDGER_STORE"))
+    from webhooks.runner import start_delivery_loop
+
+    stopping = threading.Event()
+    thread = start_delivery_loop(os.environ.get("LEDGER_STORE"), stopping)
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=15)
+
     return stop
 
 
@@ -430,9 +433,11 @@ def _routes(app: FastAPI) -> None:
     def events(after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 100,
                types: str | None = None,
                _: ApiKey = Depends(scoped("events:read"))) -> Any:  # noqa: B008
-        wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
+        wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
         with HELD.use() as ledger:
-            return read_feed(ledger, after, limit, wanted).to_json()
+            page = read_feed(ledger, after, limit, wanted)
+        return {"data": page.events, "has_more": page.has_more,
+                "next_cursor": str(page.last_id) if page.has_more else None}
 
     @app.post("/v1/billing-runs", tags=["operations"])
     def billing_run(body: BillingRun,
@@ -453,10 +458,7 @@ def _routes(app: FastAPI) -> None:
         checked = _instant(body.through)
         through = parse_instant(checked) if checked is not None else None
         with HELD.use() as ledger:
-            kwargs: dict[str, Any] = {}
-            if body.anchors and "anchors" in inspect.signature(run_audit).parameters:
-                kwargs["anchors"] = body.anchors
-            report = run_audit(ledger, through, **kwargs)
+            report = run_audit(ledger, through, anchors=_anchors(body.anchors))
         return to_jsonable(report.to_json())
 
     @app.post("/v1/reconciliations", tags=["operations"])
@@ -473,6 +475,17 @@ def _routes(app: FastAPI) -> None:
             adopted = getattr(ledger, "adopted_versions", None)
             return {"catalog": catalog,
                     "adopted": to_jsonable(adopted() if callable(adopted) else [])}
+
+
+def _anchors(sent: list[dict[str, Any]]) -> list[Any]:
+    from replay_tools.anchor import AnchorError, anchor_from, anchor_key
+
+    try:
+        key = anchor_key()
+        return [anchor_from(a, f"anchors[{i}]", key) for i, a in enumerate(sent)]
+    except AnchorError as exc:
+        raise LedgerError("validation_error", str(exc).replace("--anchor: ", ""),
+                          rule="R-8.8") from None
 
 
 def _instant(value: str | None) -> str | None:
