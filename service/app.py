@@ -31,8 +31,8 @@ from ledger.errors import LedgerError
 from ledger.outcomes import raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import decode_json
-from service import metrics
 from projections.feed import read_feed
+from service import metrics
 from service.keys import ApiKey, StoreKeys
 from service.problems import problem, result_problem, status_of
 
