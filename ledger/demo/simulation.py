@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.commands import ACCOUNT_ACTION, command_kind
 from ledger.demo.simulation_billing import (
     buy_connects,
     change_plan,
@@ -126,6 +127,11 @@ class Simulation:
         return (moment + timedelta(hours=6, seconds=self.tick)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def send(self, target: Actor, command_type: str, /, **fields: Any) -> Result:
+        if (target.owner is not None and "actor" not in fields
+                and command_kind(command_type) == ACCOUNT_ACTION):
+            # an agency or company never acts by itself; unless a team member was
+            # chosen, its owner is the person acting (and is named, for every kind).
+            fields["actor"] = target.owner.account_id
         command = {"type": command_type, "account_id": target.account_id, "at": self.at(), **fields}
         result = self.ledger.submit(command)
         if result.ok:

@@ -185,14 +185,17 @@ def wrong_values(field: str) -> st.SearchStrategy[Any]:
         return st.one_of(JUNK, st.text(max_size=30).filter(lambda s: s not in _LITERALS))
     if field == "at":
         return st.one_of(JUNK, st.text(max_size=41).filter(_not_a_date),
-                         st.sampled_from(["2030-02-30", "2030-13-01", "20301220", "yesterday",
+                         # (20301220 is ISO 8601's basic format: a valid date)
+                         st.sampled_from(["2030-02-30", "2030-13-01", "yesterday",
                                           "2030-12-20T25:00:00Z", "x" * 41]))
-    if field == "reason":  # free text (suspend) or a choice (cancel_job)
-        return st.one_of(JUNK, st.text(min_size=201, max_size=210))
+    if field == "reason":  # free text of at most 500 characters (R-8.6) or a choice (cancel_job)
+        return st.one_of(JUNK, st.text(min_size=501, max_size=510))
     if field == "last4":
         return st.one_of(JUNK, st.sampled_from(["424", "42424", "abcd",
                                                 "\uff14\uff12\uff14\uff12"]))
-    if field in ("token", "email"):
+    if field == "token":  # letters, digits, _ and -, at most 128
+        return st.one_of(JUNK, st.sampled_from(["", "a b", "x" * 300, "a@b@c", "tok\u0000"]))
+    if field == "email":
         return st.one_of(JUNK, st.sampled_from(["", "a b", "x" * 300, "no-at-sign",
                                                 "a@b@c", "tok\u0000"]))
     raise AssertionError(f"no wrong values for {field}")
@@ -238,10 +241,10 @@ SETUP = [
      "at": "2030-12-15"},
     {"type": "add_billing_method", "account_id": "fl-1", **CARD, "method_id": "m-1",
      "at": "2030-12-15"},
-    {"type": "add_billing_method", "account_id": "ag-1", **CARD, "method_id": "m-1",
-     "at": "2030-12-15"},
-    {"type": "add_billing_method", "account_id": "co-1", **CARD, "method_id": "m-1",
-     "at": "2030-12-15"},
+    {"type": "add_billing_method", "account_id": "ag-1", "actor": "fl-1", **CARD,
+     "method_id": "m-1", "at": "2030-12-15"},
+    {"type": "add_billing_method", "account_id": "co-1", "actor": "mb-1", **CARD,
+     "method_id": "m-1", "at": "2030-12-15"},
 ]
 
 
@@ -533,14 +536,31 @@ def _on(type_: str, account_id: str, actor: str) -> dict[str, Any]:
     return command
 
 
+# R-1.4: the marketplace's own operations; every other command is an account action.
+MARKETPLACE_OPERATIONS = frozenset({
+    "suspend_account", "reinstate_account", "suspend_billing_method",
+    "reinstate_billing_method", "record_pending_earnings", "release_earnings",
+    "credit_earnings", "record_invoice", "cancel_job", "grant_connects", "refund_charge"})
+ACCOUNT_ACTIONS = [t for t in TYPES if t not in MARKETPLACE_OPERATIONS]
+OWNER_OF = {"ag-1": "fl-1", "co-1": "mb-1"}
+
+
 @pytest.mark.parametrize("account_id", ["ag-1", "co-1", "fl-1", "mb-1"])
-@pytest.mark.parametrize("type_", TYPES)
-def test_an_unrelated_actor_is_not_authorized_for_any_command(
-        led: Ledger, type_: str, account_id: str) -> None:  # R-1.2, R-8.4, R-8.5
+@pytest.mark.parametrize("type_", ACCOUNT_ACTIONS)
+def test_an_unrelated_actor_is_not_authorized_for_any_account_action(
+        led: Ledger, type_: str, account_id: str) -> None:  # R-1.2, R-1.4, R-8.4, R-8.5
     # fl-x is a freelancer on no team: it may act on no one's account but its own
     assert_clean_rejection(led, _on(type_, account_id, "fl-x"), {"not_authorized"})
     # nor through an id that names no account at all
     assert_clean_rejection(led, _on(type_, account_id, "nobody"), {"not_authorized"})
+
+
+@pytest.mark.parametrize("account_id", ["ag-1", "co-1", "fl-1", "mb-1"])
+@pytest.mark.parametrize("type_", sorted(MARKETPLACE_OPERATIONS & set(TYPES)))
+def test_a_marketplace_operation_records_its_actor_without_checking_it(
+        led: Ledger, type_: str, account_id: str) -> None:  # R-1.4
+    result = led.submit(_on(type_, account_id, "nobody"))
+    assert result.error is None or result.error.code != "not_authorized", result.error
 
 
 # R-1.2, read with team roles nested (an admin may do all a manager may, a manager all a
@@ -562,10 +582,12 @@ def test_team_roles_may_do_what_r_1_2_lists_and_nothing_else() -> None:  # R-1.2
             led = open_ledger()
             try:
                 assert led.submit({"type": "add_team_member", "account_id": team,
-                                   "member_id": "fl-2", "role": role, "at": "2030-12-16"}).ok
+                                   "actor": OWNER_OF[team], "member_id": "fl-2",
+                                   "role": role, "at": "2030-12-16"}).ok
                 for type_ in TYPES:
-                    if type_ in ("open_account", "leave_team"):
-                        continue  # they do not act on the team account's own stream
+                    if type_ in ("open_account", "leave_team") or (
+                            type_ in MARKETPLACE_OPERATIONS):
+                        continue  # not an action on the team account by one of its people
                     before = stored_count(led)
                     result = led.submit(_on(type_, team, "fl-2"))
                     error = result.error

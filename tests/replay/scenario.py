@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledger import Ledger
+from ledger.commands import ACCOUNT_ACTION, command_kind
 
 CLOCK = "2031-01-01T00:00:00Z"
 
@@ -23,6 +24,7 @@ class Simulation:
         self.rng = random.Random(seed)
         self.people: list[str] = []
         self.accounts: dict[str, str] = {}  # id -> kind
+        self.owners: dict[str, str] = {}  # agency or company id -> its owner
         self.methods: dict[str, list[str]] = {}
         self.pending_refs: dict[str, list[str]] = {}
         self.proposals: dict[str, list[tuple[str, str]]] = {}
@@ -34,6 +36,10 @@ class Simulation:
         return f"{prefix}-{self.seq}"
 
     def submit(self, command: dict[str, Any]) -> Any:
+        owner = self.owners.get(command["account_id"])
+        if owner is not None and "actor" not in command and (
+                command_kind(command["type"]) == ACCOUNT_ACTION):
+            command = {**command, "actor": owner}  # the owner is the person acting
         result = self.ledger.submit(command)
         self.results.append(result)
         return result
@@ -74,6 +80,8 @@ class Simulation:
             command["owner_id"] = rng.choice(owners)
         if self.submit(command).ok:
             self.accounts[account] = kind
+            if "owner_id" in command:
+                self.owners[account] = command["owner_id"]
             if kind in ("freelancer", "member"):
                 self.people.append(account)
             if kind != "member" and rng.random() < 0.85:

@@ -43,10 +43,12 @@ def open_account(ledger: Ledger, account_id: str, kind: str, at: str,
 
 
 def add_card(ledger: Ledger, account_id: str, at: str, method_id: str = "m-1",
-             token: str = "tok_ok_1") -> Any:
+             token: str = "tok_ok_1", actor: str | None = None) -> Any:
+    """Add a Visa card; `actor` names the person acting on an agency or company (R-1.5)."""
+    fields: dict[str, Any] = {} if actor is None else {"actor": actor}
     return accept(ledger, "add_billing_method", account_id, at, method_id=method_id,
                   method="card", brand="visa", last4="4242", exp_month=12, exp_year=2030,
-                  token=token, prepaid=False)
+                  token=token, prepaid=False, **fields)
 
 
 def submit_ok(ledger: Ledger, cmd: dict[str, Any]) -> Any:

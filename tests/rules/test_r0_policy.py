@@ -40,11 +40,16 @@ def open_account(ledger: Ledger, account_id: str, at: str, kind: str = "freelanc
 
 
 def add_card(ledger: Ledger, account_id: str, at: str, method_id: str = "m-1",
-             token: str = "tok_ok_1") -> Any:
+             token: str = "tok_ok_1", actor: str | None = None) -> Any:
     return submit_ok(ledger, {
         "type": "add_billing_method", "account_id": account_id, "method_id": method_id,
         "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2035, "token": token, "prepaid": False, "at": at})
+        "exp_year": 2035, "token": token, "prepaid": False, "at": at, **acting(actor)})
+
+
+def acting(actor: str | None) -> dict[str, str]:
+    """The `actor` field when one is named (R-1.5: needed on an agency or company)."""
+    return {} if actor is None else {"actor": actor}
 
 
 def credit(ledger: Ledger, account_id: str, at: str, amount: str) -> Any:
@@ -56,9 +61,10 @@ def upgrade(ledger: Ledger, account_id: str, at: str, **extra: Any) -> Any:
     return ledger.submit({"type": "upgrade_plan", "account_id": account_id, "at": at, **extra})
 
 
-def purchase(ledger: Ledger, account_id: str, at: str, quantity: int) -> Any:
+def purchase(ledger: Ledger, account_id: str, at: str, quantity: int,
+             actor: str | None = None) -> Any:
     return ledger.submit({"type": "purchase_connects", "account_id": account_id,
-                          "quantity": quantity, "at": at})
+                          "quantity": quantity, "at": at, **acting(actor)})
 
 
 # -- the default catalog --------------------------------------------------------------
@@ -177,10 +183,10 @@ def test_agency_plus_costs_20_under_both_versions(ledger: Ledger, opened: str) -
     # Given an agency with a card and 25.00 of earnings
     open_account(ledger, "fl-1", opened)
     open_account(ledger, "ag-1", opened, kind="agency", owner_id="fl-1")
-    add_card(ledger, "ag-1", opened)
+    add_card(ledger, "ag-1", opened, actor="fl-1")
     credit(ledger, "ag-1", opened, "25.00")
     # When it upgrades
-    assert upgrade(ledger, "ag-1", opened).ok
+    assert upgrade(ledger, "ag-1", opened, actor="fl-1").ok
     # Then 20.00 was paid
     assert ledger.account("ag-1", as_of=opened).earnings.available == Decimal("5.00")
 
@@ -289,7 +295,7 @@ def test_a_basic_agency_may_not_buy_connects_under_v2019(ledger: Ledger) -> None
     credit(ledger, "ag-1", "2019-06-01", "10.00")
     # When it buys 10 Connects
     # Then it is refused: agencies buy on Plus only
-    assert_rejected(ledger, {"type": "purchase_connects", "account_id": "ag-1",
+    assert_rejected(ledger, {"type": "purchase_connects", "account_id": "ag-1", "actor": "fl-1",
                              "quantity": 10, "at": "2019-06-01"}, "purchase_not_allowed")
 
 
@@ -352,11 +358,11 @@ def test_v2019_sells_agencies_the_150_bundle(ledger: Ledger) -> None:  # R-0
     # Given a Plus agency in 2019 with a card and earnings
     open_account(ledger, "fl-1", "2019-06-01")
     open_account(ledger, "ag-1", "2019-06-01", kind="agency", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2019-06-01")
+    add_card(ledger, "ag-1", "2019-06-01", actor="fl-1")
     credit(ledger, "ag-1", "2019-06-01", "50.00")
-    assert upgrade(ledger, "ag-1", "2019-06-01").ok  # 20.00 from earnings
+    assert upgrade(ledger, "ag-1", "2019-06-01", actor="fl-1").ok  # 20.00 from earnings
     # When it buys 150 Connects
-    assert purchase(ledger, "ag-1", "2019-06-02", 150).ok
+    assert purchase(ledger, "ag-1", "2019-06-02", 150, actor="fl-1").ok
     # Then it paid 22.50 from earnings (agency Plus v2019 grants 0 monthly)
     view = ledger.account("ag-1", as_of="2019-06-02")
     assert view.earnings.available == Decimal("7.50")

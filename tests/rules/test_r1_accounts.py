@@ -348,11 +348,11 @@ def test_the_company_owner_closes_a_cleared_company(company: Ledger) -> None:  #
 
 
 @pytest.mark.parametrize("command", [
-    cmd("credit_earnings", "fl-1", actor="fl-2", amount="5.00"),
+    cmd("withdraw_earnings", "fl-1", actor="fl-2", amount="5.00"),
     card("fl-1", actor="fl-2"),
     cmd("close_account", "fl-1", actor="fl-2"),
     cmd("upgrade_plan", "fl-1", actor="fl-2"),
-    cmd("credit_earnings", "fl-1", actor="ag-1", amount="5.00"),
+    cmd("withdraw_earnings", "fl-1", actor="ag-1", amount="5.00"),
 ])
 def test_on_a_persons_own_account_only_that_person_acts(
         agency: Ledger, command: dict[str, Any]) -> None:

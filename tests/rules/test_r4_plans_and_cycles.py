@@ -49,12 +49,14 @@ def add_card(
     account_id: str = "fl-1",
     method_id: str = "m-1",
     token: str = "tok_ok_1",
+    actor: str | None = None,
 ) -> Any:
     return accept(
         ledger,
         {
             "type": "add_billing_method",
             "account_id": account_id,
+            **acting(actor),
             "method_id": method_id,
             "method": "card",
             "brand": "visa",
@@ -68,15 +70,24 @@ def add_card(
     )
 
 
-def upgrade(ledger: Ledger, at: str, account_id: str = "fl-1", promo: str | None = None) -> Any:
-    cmd: dict[str, Any] = {"type": "upgrade_plan", "account_id": account_id, "at": at}
+def acting(actor: str | None) -> dict[str, str]:
+    """The `actor` field when one is named (R-1.5: needed on an agency or company)."""
+    return {} if actor is None else {"actor": actor}
+
+
+def upgrade(ledger: Ledger, at: str, account_id: str = "fl-1", promo: str | None = None,
+            actor: str | None = None) -> Any:
+    cmd: dict[str, Any] = {"type": "upgrade_plan", "account_id": account_id, "at": at,
+                           **acting(actor)}
     if promo is not None:
         cmd["promo_code"] = promo
     return ledger.submit(cmd)
 
 
-def downgrade(ledger: Ledger, at: str, account_id: str = "fl-1") -> Any:
-    return ledger.submit({"type": "downgrade_plan", "account_id": account_id, "at": at})
+def downgrade(ledger: Ledger, at: str, account_id: str = "fl-1",
+              actor: str | None = None) -> Any:
+    return ledger.submit({"type": "downgrade_plan", "account_id": account_id, "at": at,
+                          **acting(actor)})
 
 
 def redeem(ledger: Ledger, at: str, code: str, account_id: str = "fl-1") -> Any:
@@ -170,12 +181,12 @@ def test_upgrading_or_downgrading_a_company_or_a_member_is_refused_with_no_plan(
     open_account(ledger, "2016-03-05", "mb-1", kind="member")
     open_account(ledger, "2016-03-05", "co-1", kind="company", owner_id="mb-1")
     add_card(ledger, "2016-03-05", "mb-1")
-    add_card(ledger, "2016-03-05", "co-1")
+    add_card(ledger, "2016-03-05", "co-1", actor="mb-1")
     for account_id in ("mb-1", "co-1"):
         before = len(history(ledger, account_id))
         # When either is upgraded or downgraded
-        up = upgrade(ledger, "2016-03-10", account_id)
-        down = downgrade(ledger, "2016-03-10", account_id)
+        up = upgrade(ledger, "2016-03-10", account_id, actor="mb-1")
+        down = downgrade(ledger, "2016-03-10", account_id, actor="mb-1")
         # Then both are refused with no_plan and nothing is recorded
         assert not up.ok and up.error.code == "no_plan"
         assert not down.ok and down.error.code == "no_plan"
@@ -202,10 +213,10 @@ def test_plus_for_an_agency_costs_20_00_and_brings_80_connects_under_v2016(ledge
     # Given an agency opened on 5 March 2016 by its owner, with a card
     open_account(ledger, "2016-03-05", "fl-1")
     open_account(ledger, "2016-03-05", "ag-1", kind="agency", owner_id="fl-1")
-    add_card(ledger, "2016-03-05", "ag-1")
+    add_card(ledger, "2016-03-05", "ag-1", actor="fl-1")
     assert ledger.account("ag-1", as_of="2016-03-05").connects == 60
     # When it upgrades the same day
-    result = upgrade(ledger, "2016-03-05", "ag-1")
+    result = upgrade(ledger, "2016-03-05", "ag-1", actor="fl-1")
     # Then it pays 20.00 and holds 60 + (80 - 60) + 0 days of proration = 80
     assert result.ok, result.error
     assert paid(ledger, "ag-1") == [("2016-03-05", M("20.00"))]
@@ -1066,9 +1077,9 @@ def test_a_freelancer_promo_code_is_not_applicable_to_an_agency(ledger: Ledger) 
     # Given an agency with a card
     open_account(ledger, "2016-03-01", "fl-1")
     open_account(ledger, "2016-03-01", "ag-1", kind="agency", owner_id="fl-1")
-    add_card(ledger, "2016-03-01", "ag-1")
+    add_card(ledger, "2016-03-01", "ag-1", actor="fl-1")
     # When it upgrades with PLUSMONTH
-    result = upgrade(ledger, "2016-03-05", "ag-1", promo="PLUSMONTH")
+    result = upgrade(ledger, "2016-03-05", "ag-1", promo="PLUSMONTH", actor="fl-1")
     # Then it is refused and the agency stays Basic, uncharged
     assert not result.ok and result.error.code == "promo_not_applicable"
     assert ledger.account("ag-1", as_of="2016-03-05").plan == "basic"

@@ -62,8 +62,8 @@ def plus_agency_2016(ledger: Ledger) -> None:
     """Given fl-1 and its agency ag-1 (v2016), ag-1 upgraded on opening: 60 + 20 + 0 = 80."""
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2016-03-05")
-    accept(ledger, "upgrade_plan", "ag-1", "2016-03-05")
+    add_card(ledger, "ag-1", "2016-03-05", actor="fl-1")
+    accept(ledger, "upgrade_plan", "ag-1", "2016-03-05", actor="fl-1")
     assert connects(ledger, "ag-1", "2016-03-05") == 80
 
 
@@ -232,10 +232,10 @@ def test_r5_2_plus_agency_v2019_expires_purchased_connects_above_400(ledger: Led
     # Given a v2019 Plus agency (0 monthly) that bought 300 and 150 (no most-held limit)
     open_account(ledger, "fl-1", "freelancer", "2019-06-01")
     open_account(ledger, "ag-1", "agency", "2019-06-01", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2019-06-01")
-    accept(ledger, "upgrade_plan", "ag-1", "2019-06-01")
-    accept(ledger, "purchase_connects", "ag-1", "2019-06-02", quantity=300)
-    accept(ledger, "purchase_connects", "ag-1", "2019-06-03", quantity=150)
+    add_card(ledger, "ag-1", "2019-06-01", actor="fl-1")
+    accept(ledger, "upgrade_plan", "ag-1", "2019-06-01", actor="fl-1")
+    accept(ledger, "purchase_connects", "ag-1", "2019-06-02", quantity=300, actor="fl-1")
+    accept(ledger, "purchase_connects", "ag-1", "2019-06-03", quantity=150, actor="fl-1")
     assert connects(ledger, "ag-1", "2019-06-03") == 450
     # When the billing date passes
     ledger.run_billing(through="2019-07-01")
@@ -325,9 +325,9 @@ def test_r5_3_an_agency_upgrade_adds_20_plus_2_a_day_under_v2016(ledger: Ledger)
     # Given a v2016 agency opened 2016-03-05 with 60 and a card
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2016-03-05")
+    add_card(ledger, "ag-1", "2016-03-05", actor="fl-1")
     # When it upgrades 10 days after the refill
-    accept(ledger, "upgrade_plan", "ag-1", "2016-03-15")
+    accept(ledger, "upgrade_plan", "ag-1", "2016-03-15", actor="fl-1")
     # Then 60 + 20 + floor(10 x 60 / 30) = 100
     assert connects(ledger, "ag-1", "2016-03-15") == 100
 
@@ -391,9 +391,9 @@ def test_r5_4_a_basic_freelancer_may_not_buy_under_v2016(ledger: Ledger) -> None
 def test_r5_4_a_basic_agency_may_not_buy_under_v2016(ledger: Ledger) -> None:
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2016-03-05")
+    add_card(ledger, "ag-1", "2016-03-05", actor="fl-1")
     refuse(ledger, "purchase_not_allowed", "purchase_connects", "ag-1", "2016-03-06",
-           quantity=10)
+           quantity=10, actor="fl-1")
     assert connects(ledger, "ag-1", "2016-03-06") == 60
 
 
@@ -426,13 +426,13 @@ def test_r5_4_a_basic_agency_may_not_buy_under_v2019_but_a_plus_agency_may(
     # Given a v2019 Basic agency with a card
     open_account(ledger, "fl-1", "freelancer", "2019-06-01")
     open_account(ledger, "ag-1", "agency", "2019-06-01", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2019-06-01")
+    add_card(ledger, "ag-1", "2019-06-01", actor="fl-1")
     # When it buys on Basic, Then purchase_not_allowed
     refuse(ledger, "purchase_not_allowed", "purchase_connects", "ag-1", "2019-06-02",
-           quantity=10)
+           quantity=10, actor="fl-1")
     # When it upgrades and buys 150, Then it holds 150 (agency monthly 0)
-    accept(ledger, "upgrade_plan", "ag-1", "2019-06-03")
-    accept(ledger, "purchase_connects", "ag-1", "2019-06-04", quantity=150)
+    accept(ledger, "upgrade_plan", "ag-1", "2019-06-03", actor="fl-1")
+    accept(ledger, "purchase_connects", "ag-1", "2019-06-04", quantity=150, actor="fl-1")
     assert connects(ledger, "ag-1", "2019-06-04") == 150
 
 
@@ -493,14 +493,14 @@ def test_r5_4_v2019_sells_agencies_also_150_and_300(ledger: Ledger, quantity: in
                                                     sold: bool) -> None:
     open_account(ledger, "fl-1", "freelancer", "2019-06-01")
     open_account(ledger, "ag-1", "agency", "2019-06-01", owner_id="fl-1")
-    add_card(ledger, "ag-1", "2019-06-01")
-    accept(ledger, "upgrade_plan", "ag-1", "2019-06-01")
+    add_card(ledger, "ag-1", "2019-06-01", actor="fl-1")
+    accept(ledger, "upgrade_plan", "ag-1", "2019-06-01", actor="fl-1")
     if sold:
-        accept(ledger, "purchase_connects", "ag-1", "2019-06-02", quantity=quantity)
+        accept(ledger, "purchase_connects", "ag-1", "2019-06-02", quantity=quantity, actor="fl-1")
         assert connects(ledger, "ag-1", "2019-06-02") == quantity
     else:
         refuse(ledger, "invalid_bundle", "purchase_connects", "ag-1", "2019-06-02",
-               quantity=quantity)
+               quantity=quantity, actor="fl-1")
 
 
 def test_r5_4_a_v2016_plus_freelancer_may_hold_350_and_no_more(ledger: Ledger) -> None:
@@ -528,10 +528,10 @@ def test_r5_4_a_purchase_that_would_pass_350_is_refused_whole(ledger: Ledger) ->
 
 def test_r5_4_a_v2016_plus_agency_may_hold_400_and_no_more(ledger: Ledger) -> None:
     plus_agency_2016(ledger)
-    accept(ledger, "purchase_connects", "ag-1", "2016-03-06", quantity=320)
+    accept(ledger, "purchase_connects", "ag-1", "2016-03-06", quantity=320, actor="fl-1")
     assert connects(ledger, "ag-1", "2016-03-06") == 400
     refuse(ledger, "connects_limit_exceeded", "purchase_connects", "ag-1", "2016-03-07",
-           quantity=5)
+           quantity=5, actor="fl-1")
 
 
 def test_r5_4_v2019_has_no_limit_on_connects_held(ledger: Ledger) -> None:
@@ -663,12 +663,14 @@ def test_r5_5_each_active_proposal_to_a_cancelled_job_gets_its_own_refund(
     open_account(ledger, "fl-2", "freelancer", "2016-03-05")
     open_account(ledger, "fl-3", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-2", role="member")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-3", role="member")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-2", role="member",
+           actor="fl-1")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-3", role="member",
+           actor="fl-1")
     propose(ledger, "ag-1", "p-1", "j-1", 3, "2016-03-06", actor="fl-2")
     propose(ledger, "ag-1", "p-2", "j-1", 5, "2016-03-06", actor="fl-3")
-    propose(ledger, "ag-1", "p-3", "j-1", 2, "2016-03-06")
-    accept(ledger, "withdraw_proposal", "ag-1", "2016-03-07", proposal_id="p-3")
+    propose(ledger, "ag-1", "p-3", "j-1", 2, "2016-03-06", actor="fl-1")
+    accept(ledger, "withdraw_proposal", "ag-1", "2016-03-07", proposal_id="p-3", actor="fl-1")
     assert connects(ledger, "ag-1", "2016-03-07") == 50
     # When j-1 is cancelled
     r = accept(ledger, "cancel_job", "ag-1", "2016-03-08", job_id="j-1",
@@ -687,7 +689,7 @@ def test_r5_6_an_agency_proposal_spends_the_agency_pool_not_the_owners(ledger: L
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
     # When the agency proposes for 6 and the owner for 2
-    propose(ledger, "ag-1", "p-1", "j-1", 6, "2016-03-06")
+    propose(ledger, "ag-1", "p-1", "j-1", 6, "2016-03-06", actor="fl-1")
     propose(ledger, "fl-1", "p-1", "j-2", 2, "2016-03-06")
     # Then each pool paid its own
     assert connects(ledger, "ag-1", "2016-03-06") == 54
@@ -700,8 +702,10 @@ def test_r5_6_a_member_proposing_for_the_agency_spends_the_shared_pool(ledger: L
     open_account(ledger, "fl-2", "freelancer", "2016-03-05")
     open_account(ledger, "fl-3", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-2", role="member")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-3", role="manager")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-2", role="member",
+           actor="fl-1")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-05", member_id="fl-3", role="manager",
+           actor="fl-1")
     # When both members propose for the agency
     propose(ledger, "ag-1", "p-1", "j-1", 5, "2016-03-06", actor="fl-2")
     propose(ledger, "ag-1", "p-2", "j-2", 4, "2016-03-06", actor="fl-3")
@@ -719,7 +723,7 @@ def test_r5_6_an_empty_agency_pool_is_not_topped_up_by_the_owner(ledger: Ledger)
     assert connects(ledger, "fl-1", "2019-06-01") == 10
     # When the agency proposes for 1, Then insufficient_connects; the owner keeps 10
     refuse(ledger, "insufficient_connects", "submit_proposal", "ag-1", "2019-06-02",
-           proposal_id="p-1", job_id="j-1", connects=1)
+           proposal_id="p-1", job_id="j-1", connects=1, actor="fl-1")
     assert connects(ledger, "ag-1", "2019-06-02") == 0
     assert connects(ledger, "fl-1", "2019-06-02") == 10
 
@@ -727,7 +731,7 @@ def test_r5_6_an_empty_agency_pool_is_not_topped_up_by_the_owner(ledger: Ledger)
 def test_r5_6_a_refund_on_an_agency_job_returns_to_the_agency_pool(ledger: Ledger) -> None:
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    propose(ledger, "ag-1", "p-1", "j-1", 6, "2016-03-06")
+    propose(ledger, "ag-1", "p-1", "j-1", 6, "2016-03-06", actor="fl-1")
     propose(ledger, "fl-1", "p-1", "j-1", 3, "2016-03-06")
     accept(ledger, "cancel_job", "ag-1", "2016-03-07", job_id="j-1",
            reason="cancelled_without_hire")
@@ -768,7 +772,7 @@ def test_r5_2_a_basic_agency_v2016_loses_unused_refill_connects_at_the_billing_d
         ledger: Ledger) -> None:
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    propose(ledger, "ag-1", "p-1", "j-1", 5, "2016-03-06")
+    propose(ledger, "ag-1", "p-1", "j-1", 5, "2016-03-06", actor="fl-1")
     ledger.run_billing(through="2016-04-05")
     assert expiries(ledger, "ag-1") == [("2016-04-05", 55)]
     assert connects(ledger, "ag-1", "2016-04-05") == 60

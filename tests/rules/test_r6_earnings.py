@@ -203,11 +203,11 @@ def test_r6_1_a_job_id_and_an_invoice_id_are_unique_within_the_company(ledger: L
     open_account(ledger, "co-1", "company", "2016-03-05", owner_id="mb-1")
     open_account(ledger, "mb-2", "member", "2016-03-05")
     open_account(ledger, "co-2", "company", "2016-03-05", owner_id="mb-2")
-    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1")
-    refuse(ledger, "duplicate_id", "post_job", "co-1", "2016-03-07", job_id="j-1")
+    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1", actor="mb-1")
+    refuse(ledger, "duplicate_id", "post_job", "co-1", "2016-03-07", job_id="j-1", actor="mb-1")
     accept(ledger, "record_invoice", "co-1", "2016-03-07", invoice_id="i-1", amount="50.00")
     refuse(ledger, "duplicate_id", "record_invoice", "co-1", "2016-03-08", invoice_id="i-1",
            amount="75.00")
     # the same ids in another company are new things there
-    accept(ledger, "post_job", "co-2", "2016-03-08", job_id="j-1")
+    accept(ledger, "post_job", "co-2", "2016-03-08", job_id="j-1", actor="mb-2")
     accept(ledger, "record_invoice", "co-2", "2016-03-08", invoice_id="i-1", amount="75.00")

@@ -78,7 +78,7 @@ def test_r7_1_a_freelancer_closure_lists_every_blocker_at_once_then_succeeds_whe
     accept(ledger, "release_earnings", "fl-1", "2016-03-09", reference="e-1")
     assert blocked(ledger, "fl-1", "2016-03-09") == ["available_earnings", "open_agency"]
     accept(ledger, "withdraw_earnings", "fl-1", "2016-03-09", amount="112.50")
-    close(ledger, "ag-1", "2016-03-10")
+    close(ledger, "ag-1", "2016-03-10", actor="fl-1")
     # Then it closes
     close(ledger, "fl-1", "2016-03-10")
     assert status(ledger, "fl-1") == "closed"
@@ -125,7 +125,7 @@ def test_r7_2_closing_a_freelancer_closes_the_company_it_owns(ledger: Ledger) ->
 def test_r7_2_closing_the_company_closes_its_owner_too(ledger: Ledger) -> None:
     open_account(ledger, "mb-1", "member", "2016-03-05")
     open_account(ledger, "co-1", "company", "2016-03-05", owner_id="mb-1")
-    close(ledger, "co-1", "2016-03-06")
+    close(ledger, "co-1", "2016-03-06", actor="mb-1")
     assert status(ledger, "co-1") == "closed"
     assert status(ledger, "mb-1") == "closed"
 
@@ -134,12 +134,12 @@ def test_r7_2_the_companys_blockers_apply_to_closing_the_person(ledger: Ledger) 
     # Given fl-1 owning co-1 with an open job
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "co-1", "company", "2016-03-05", owner_id="fl-1")
-    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1")
+    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1", actor="fl-1")
     # When fl-1 closes, Then the company's open job blocks it, and both stay open
     assert blocked(ledger, "fl-1", "2016-03-07") == ["open_jobs"]
     assert status(ledger, "co-1") == "active"
     # When the job is closed, Then closing fl-1 closes both
-    accept(ledger, "close_job", "co-1", "2016-03-08", job_id="j-1")
+    accept(ledger, "close_job", "co-1", "2016-03-08", job_id="j-1", actor="fl-1")
     close(ledger, "fl-1", "2016-03-08")
     assert status(ledger, "co-1") == "closed"
 
@@ -152,9 +152,9 @@ def test_r7_2_the_persons_blockers_apply_to_closing_the_company(ledger: Ledger) 
            connects=3)
     accept(ledger, "record_pending_earnings", "fl-1", "2016-03-06", reference="e-1",
            amount="10.00")
-    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1")
+    accept(ledger, "post_job", "co-1", "2016-03-06", job_id="j-1", actor="fl-1")
     # When the company closes, Then every blocker of both profiles is listed
-    assert blocked(ledger, "co-1", "2016-03-07") == [
+    assert blocked(ledger, "co-1", "2016-03-07", actor="fl-1") == [
         "active_proposals", "open_jobs", "pending_earnings"]
     assert status(ledger, "fl-1") == "active"
 
@@ -167,21 +167,23 @@ def company(ledger: Ledger, at: str = "2016-03-07") -> None:
     open_account(ledger, "mb-1", "member", at)
     open_account(ledger, "co-1", "company", at, owner_id="mb-1")
     open_account(ledger, "mb-2", "member", at)
-    add_card(ledger, "co-1", at)
+    add_card(ledger, "co-1", at, actor="mb-1")
 
 
 COMPANY_BLOCKERS: dict[str, Callable[[Ledger], None]] = {
     "team_members": lambda led: accept(led, "add_team_member", "co-1", "2016-03-08",
-                                       member_id="mb-2", role="admin"),
+                                       member_id="mb-2", role="admin", actor="mb-1"),
     "open_contracts": lambda led: accept(led, "open_contract", "co-1", "2016-03-08",
-                                         contract_id="c-1", hourly=False, role="client"),
-    "open_jobs": lambda led: accept(led, "post_job", "co-1", "2016-03-08", job_id="j-1"),
+                                         contract_id="c-1", hourly=False, role="client",
+                                         actor="mb-1"),
+    "open_jobs": lambda led: accept(led, "post_job", "co-1", "2016-03-08", job_id="j-1",
+                                    actor="mb-1"),
     "unpaid_invoices": lambda led: accept(led, "record_invoice", "co-1", "2016-03-08",
                                           invoice_id="i-1", amount="50.00"),
     "hourly_billing_week": lambda led: (
         accept(led, "open_contract", "co-1", "2016-03-08", contract_id="c-2", hourly=True,
-               role="client"),
-        accept(led, "close_contract", "co-1", "2016-03-09", contract_id="c-2")),
+               role="client", actor="mb-1"),
+        accept(led, "close_contract", "co-1", "2016-03-09", contract_id="c-2", actor="mb-1")),
 }
 
 
@@ -190,7 +192,7 @@ def test_r7_3_each_open_activity_of_a_company_blocks_closing_by_its_name(
         ledger: Ledger, blocker: str) -> None:
     company(ledger)
     COMPANY_BLOCKERS[blocker](ledger)
-    assert blocked(ledger, "co-1", "2016-03-10") == [blocker]
+    assert blocked(ledger, "co-1", "2016-03-10", actor="mb-1") == [blocker]
     assert status(ledger, "co-1") == "active"
 
 
@@ -201,15 +203,15 @@ def test_r7_1_a_company_closure_lists_every_blocker_at_once_then_succeeds_when_c
     for setup in COMPANY_BLOCKERS.values():
         setup(ledger)
     # When the owner closes it on Thursday, Then all five are listed
-    assert blocked(ledger, "co-1", "2016-03-10") == sorted(COMPANY_BLOCKERS)
+    assert blocked(ledger, "co-1", "2016-03-10", actor="mb-1") == sorted(COMPANY_BLOCKERS)
     # When all but the weekly cycle are cleared
-    accept(ledger, "remove_team_member", "co-1", "2016-03-10", member_id="mb-2")
-    accept(ledger, "close_contract", "co-1", "2016-03-10", contract_id="c-1")
-    accept(ledger, "close_job", "co-1", "2016-03-10", job_id="j-1")
-    accept(ledger, "pay_invoice", "co-1", "2016-03-10", invoice_id="i-1")
+    accept(ledger, "remove_team_member", "co-1", "2016-03-10", member_id="mb-2", actor="mb-1")
+    accept(ledger, "close_contract", "co-1", "2016-03-10", contract_id="c-1", actor="mb-1")
+    accept(ledger, "close_job", "co-1", "2016-03-10", job_id="j-1", actor="mb-1")
+    accept(ledger, "pay_invoice", "co-1", "2016-03-10", invoice_id="i-1", actor="mb-1")
     # Then only the week blocks, until it ends
-    assert blocked(ledger, "co-1", "2016-03-11") == ["hourly_billing_week"]
-    close(ledger, "co-1", "2016-03-14")
+    assert blocked(ledger, "co-1", "2016-03-11", actor="mb-1") == ["hourly_billing_week"]
+    close(ledger, "co-1", "2016-03-14", actor="mb-1")
 
 
 @pytest.mark.parametrize(("closed_at", "still_blocked_at", "free_at"), [
@@ -225,26 +227,27 @@ def test_r7_3_a_closed_hourly_contract_blocks_until_its_weekly_cycle_ends(
     # Given a company whose hourly contract closed at `closed_at`
     company(ledger)
     accept(ledger, "open_contract", "co-1", "2016-03-08", contract_id="c-1", hourly=True,
-           role="client")
-    accept(ledger, "close_contract", "co-1", closed_at, contract_id="c-1")
+           role="client", actor="mb-1")
+    accept(ledger, "close_contract", "co-1", closed_at, contract_id="c-1", actor="mb-1")
     # When it closes before the week ends, Then hourly_billing_week
-    assert blocked(ledger, "co-1", still_blocked_at) == ["hourly_billing_week"]
+    assert blocked(ledger, "co-1", still_blocked_at, actor="mb-1") == ["hourly_billing_week"]
     # When it closes at Monday 00:00 UTC after, Then it closes
-    close(ledger, "co-1", free_at)
+    close(ledger, "co-1", free_at, actor="mb-1")
 
 
 def test_r7_3_a_closed_fixed_price_contract_does_not_wait_for_the_week(ledger: Ledger) -> None:
     company(ledger)
     accept(ledger, "open_contract", "co-1", "2016-03-08", contract_id="c-1", hourly=False,
-           role="client")
-    accept(ledger, "close_contract", "co-1", "2016-03-09", contract_id="c-1")
-    close(ledger, "co-1", "2016-03-09T01:00:00Z")
+           role="client", actor="mb-1")
+    accept(ledger, "close_contract", "co-1", "2016-03-09", contract_id="c-1", actor="mb-1")
+    close(ledger, "co-1", "2016-03-09T01:00:00Z", actor="mb-1")
 
 
 def test_r7_3_only_the_owner_closes_a_company(ledger: Ledger) -> None:
     # Given co-1 owned by mb-1 with mb-2 as admin
     company(ledger)
-    accept(ledger, "add_team_member", "co-1", "2016-03-08", member_id="mb-2", role="admin")
+    accept(ledger, "add_team_member", "co-1", "2016-03-08", member_id="mb-2", role="admin",
+           actor="mb-1")
     # When the admin closes it, Then not_authorized (before any blocker is looked at)
     r = refuse(ledger, "not_authorized", "close_account", "co-1", "2016-03-09", actor="mb-2")
     assert r.error.blockers in (None, [])
@@ -252,7 +255,7 @@ def test_r7_3_only_the_owner_closes_a_company(ledger: Ledger) -> None:
     open_account(ledger, "fl-9", "freelancer", "2016-03-09")
     refuse(ledger, "not_authorized", "close_account", "co-1", "2016-03-09", actor="fl-9")
     # When the owner removes the admin and closes it, Then it is closed
-    accept(ledger, "remove_team_member", "co-1", "2016-03-10", member_id="mb-2")
+    accept(ledger, "remove_team_member", "co-1", "2016-03-10", member_id="mb-2", actor="mb-1")
     close(ledger, "co-1", "2016-03-10", actor="mb-1")
     assert status(ledger, "co-1") == "closed"
 
@@ -274,8 +277,10 @@ def test_r7_4_leaving_the_last_team_closes_a_members_account(ledger: Ledger) -> 
     open_account(ledger, "co-1", "company", "2016-03-05", owner_id="mb-9")
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    accept(ledger, "add_team_member", "co-1", "2016-03-06", member_id="mb-1", role="admin")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="mb-1", role="manager")
+    accept(ledger, "add_team_member", "co-1", "2016-03-06", member_id="mb-1", role="admin",
+           actor="mb-9")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="mb-1", role="manager",
+           actor="fl-1")
     # When it leaves the first team, Then it stays open
     r = accept(ledger, "leave_team", "mb-1", "2016-03-07", team_id="co-1")
     assert "TeamLeft" in r.events and "AccountClosed" not in r.events
@@ -286,8 +291,8 @@ def test_r7_4_leaving_the_last_team_closes_a_members_account(ledger: Ledger) -> 
     assert status(ledger, "mb-1") == "closed"
     refuse(ledger, "account_closed", "leave_team", "mb-1", "2016-03-09", team_id="ag-1")
     # and the teams no longer count it: both owners may close without team_members
-    close(ledger, "co-1", "2016-03-09")
-    close(ledger, "ag-1", "2016-03-09")
+    close(ledger, "co-1", "2016-03-09", actor="mb-9")
+    close(ledger, "ag-1", "2016-03-09", actor="fl-1")
 
 
 def test_r7_4_leaving_a_team_one_is_not_on_is_refused(ledger: Ledger) -> None:
@@ -302,7 +307,8 @@ def test_r7_4_a_freelancer_leaving_its_last_agency_stays_open(ledger: Ledger) ->
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "fl-2", "freelancer", "2016-03-05")
     open_account(ledger, "ag-1", "agency", "2016-03-05", owner_id="fl-1")
-    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="member")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="member",
+           actor="fl-1")
     r = accept(ledger, "leave_team", "fl-2", "2016-03-07", team_id="ag-1")
     assert "AccountClosed" not in r.events
     assert status(ledger, "fl-2") == "active"
@@ -339,7 +345,7 @@ def test_r7_5_closing_an_agency_leaves_the_owner_open_and_forfeits_its_connects(
     accept(ledger, "submit_proposal", "fl-1", "2016-03-06", proposal_id="p-1", job_id="j-1",
            connects=4)
     # When the agency closes
-    close(ledger, "ag-1", "2016-03-07")
+    close(ledger, "ag-1", "2016-03-07", actor="fl-1")
     # Then it is closed with no Connects; the owner is open with its own 56
     assert status(ledger, "ag-1") == "closed"
     assert ledger.account("ag-1").connects == 0
@@ -353,15 +359,16 @@ def test_r7_5_closing_an_agency_leaves_the_owner_open_and_forfeits_its_connects(
 
 def test_r7_5_an_agency_closure_lists_every_agency_blocker(ledger: Ledger) -> None:
     agency(ledger)
-    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="member")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="member",
+           actor="fl-1")
     accept(ledger, "open_contract", "ag-1", "2016-03-06", contract_id="c-1", hourly=False,
-           role="freelancer")
+           role="freelancer", actor="fl-1")
     accept(ledger, "submit_proposal", "ag-1", "2016-03-06", proposal_id="p-1", job_id="j-1",
-           connects=3)
+           connects=3, actor="fl-1")
     accept(ledger, "record_pending_earnings", "ag-1", "2016-03-06", reference="e-1",
            amount="40.00")
     accept(ledger, "credit_earnings", "ag-1", "2016-03-06", amount="5.00")
-    assert blocked(ledger, "ag-1", "2016-03-07") == [
+    assert blocked(ledger, "ag-1", "2016-03-07", actor="fl-1") == [
         "active_proposals", "available_earnings", "open_contracts", "pending_earnings",
         "team_members"]
     assert status(ledger, "ag-1") == "active"
@@ -369,18 +376,19 @@ def test_r7_5_an_agency_closure_lists_every_agency_blocker(ledger: Ledger) -> No
 
 def test_r7_5_only_the_owner_closes_an_agency(ledger: Ledger) -> None:
     agency(ledger)
-    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="admin")
+    accept(ledger, "add_team_member", "ag-1", "2016-03-06", member_id="fl-2", role="admin",
+           actor="fl-1")
     refuse(ledger, "not_authorized", "close_account", "ag-1", "2016-03-07", actor="fl-2")
-    accept(ledger, "remove_team_member", "ag-1", "2016-03-08", member_id="fl-2")
+    accept(ledger, "remove_team_member", "ag-1", "2016-03-08", member_id="fl-2", actor="fl-1")
     close(ledger, "ag-1", "2016-03-08", actor="fl-1")
 
 
 def test_r7_5_a_closed_plus_agency_is_no_longer_billed(ledger: Ledger) -> None:
     # Given a v2016 Plus agency (billing day 5), closed on 2016-03-20
     agency(ledger)
-    add_card(ledger, "ag-1", "2016-03-05")
-    accept(ledger, "upgrade_plan", "ag-1", "2016-03-05")
-    close(ledger, "ag-1", "2016-03-20")
+    add_card(ledger, "ag-1", "2016-03-05", actor="fl-1")
+    accept(ledger, "upgrade_plan", "ag-1", "2016-03-05", actor="fl-1")
+    close(ledger, "ag-1", "2016-03-20", actor="fl-1")
     closed_version = ledger.account("ag-1").version
     # When billing runs over three months
     ledger.run_billing(through="2016-06-30")
@@ -393,7 +401,7 @@ def test_r7_5_a_closed_plus_agency_is_no_longer_billed(ledger: Ledger) -> None:
 
 def test_r7_5_a_closed_agency_accepts_no_command(ledger: Ledger) -> None:
     agency(ledger)
-    close(ledger, "ag-1", "2016-03-06")
+    close(ledger, "ag-1", "2016-03-06", actor="fl-1")
     refuse(ledger, "account_closed", "submit_proposal", "ag-1", "2016-03-07",
            proposal_id="p-1", job_id="j-1", connects=2)
     refuse(ledger, "account_closed", "close_account", "ag-1", "2016-03-07")
@@ -424,8 +432,8 @@ def test_r7_4_leaving_the_last_team_with_open_activity_is_refused_and_nothing_cl
         {"type": "open_account", "account_id": "mb-9", "kind": "member", "at": "2016-03-01"},
         {"type": "open_account", "account_id": "co-9", "kind": "company", "owner_id": "fl-9",
          "at": "2016-03-01"},
-        {"type": "add_team_member", "account_id": "co-9", "member_id": "mb-9", "role": "admin",
-         "at": "2016-03-02"},
+        {"type": "add_team_member", "account_id": "co-9", "actor": "fl-9", "member_id": "mb-9",
+         "role": "admin", "at": "2016-03-02"},
         {"type": "credit_earnings", "account_id": "mb-9", "amount": "5.00", "at": "2016-03-03"},
         {"type": "open_contract", "account_id": "mb-9", "contract_id": "k-1",
          "at": "2016-03-03"},

@@ -15,10 +15,11 @@ def test_close_contract_accepts_the_fields_interface_lists_for_it(ledger: Ledger
     open_account(ledger, "mb-1", "member", "2016-03-07")
     open_account(ledger, "co-1", "company", "2016-03-07", owner_id="mb-1")
     accept(ledger, "open_contract", "co-1", "2016-03-08", contract_id="k-1", hourly=True,
-           role="client")
+           role="client", actor="mb-1")
     accept(ledger, "close_contract", "co-1", "2016-03-09", contract_id="k-1", hourly=True,
-           role="client")
-    result = ledger.submit({"type": "close_account", "account_id": "co-1", "at": "2016-03-10"})
+           role="client", actor="mb-1")
+    result = ledger.submit({"type": "close_account", "account_id": "co-1",
+                            "actor": "mb-1", "at": "2016-03-10"})
     assert result.error is not None and result.error.blockers == ["hourly_billing_week"]
 
 
@@ -28,7 +29,7 @@ def test_not_authorized_comes_before_the_checks_of_time(ledger: Ledger) -> None:
     open_account(ledger, "mb-2", "member", "2016-03-07")  # owns no company
     refuse(ledger, "not_authorized", "close_account", "mb-2", "2031-06-01")  # also future
     refuse(ledger, "not_authorized", "submit_proposal", "co-1", "2015-01-01",
-           proposal_id="p", job_id="j", connects=1)  # also back-dated
+           proposal_id="p", job_id="j", connects=1, actor="mb-1")  # also back-dated
     refuse(ledger, "not_authorized", "add_team_member", "mb-2", "2031-06-01",
            member_id="x", role="member")
     result = ledger.submit({"type": "open_account", "account_id": "ag-9", "kind": "agency",
@@ -62,7 +63,7 @@ def test_a_promo_code_on_a_company_does_not_apply(ledger: Ledger) -> None:  # R-
     open_account(ledger, "mb-1", "member", "2016-03-07")
     open_account(ledger, "co-1", "company", "2016-03-07", owner_id="mb-1")
     before = ledger.account("co-1").version
-    result = ledger.submit({"type": "redeem_promo_code", "account_id": "co-1",
+    result = ledger.submit({"type": "redeem_promo_code", "account_id": "co-1", "actor": "mb-1",
                             "code": "PLUSMONTH", "at": "2016-03-08"})
     assert result.error is not None and result.error.code == "promo_not_applicable"
     assert ledger.account("co-1").version == before
