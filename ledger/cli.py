@@ -56,7 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def registrars() -> list[Registrar]:
     """The ledger's own subcommands, then those of other modules (add yours here)."""
-    return [register, _register_webhooks]
+    return [register, _register_webhooks, _register_service]
+
+
+def _register_service(sub: Any) -> None:
+    """serve, keys and accounts (service/cli.py)."""
+    from service.cli import register as register_service
+    from service.cli import run as run_service
+
+    register_service(sub)
+    for name in ("serve", "keys", "accounts"):
+        sub.choices[name].set_defaults(run=lambda args: run_service(args, open_ledger))
 
 
 def _register_webhooks(sub: Any) -> None:
@@ -72,6 +82,9 @@ def register(sub: Any) -> None:
     p.add_argument("file", nargs="?", metavar="FILE",
                    help="input file, JSON lines or one JSON array (default or '-': "
                         "standard input)")
+    p.add_argument("--preview", action="store_true",
+                   help="decide each command against the current state and record nothing, "
+                        "calling no gateway: its events, the view after it, the charge")
     p = add_command(sub, "show", _show, "show an account, now or at a point in time")
     p.add_argument("account", metavar="ACCOUNT", help="the account id")
     p.add_argument("--as-of", dest="as_of", metavar="T",
@@ -180,7 +193,7 @@ def _run_billing(args: argparse.Namespace) -> int:
         finally:
             bar.close()  # ends the progress line before the summary
     print_billing_report(report, as_json=args.json)
-    return EXIT_OK
+    return EXIT_REJECTED if report.get("failed") else EXIT_OK  # named, never silent
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -216,6 +229,8 @@ def _submit(args: argparse.Namespace) -> int:
     A closed output pipe is noticed when a committed chunk's results are printed: the
     process then stops before deciding the next chunk (never inside a transaction)."""
     commands = _read_commands(args.file)  # an unreadable file fails before the store opens
+    if args.preview:
+        return _preview(args, commands)
     with opened(args, existing=False) as ledger:
         rejected = False
         while chunk := list(itertools.islice(commands, SUBMIT_CHUNK)):
@@ -225,6 +240,17 @@ def _submit(args: argparse.Namespace) -> int:
                 emit(json.dumps({**result.to_json(), "line": line}))
             sys.stdout.flush()
     return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _preview(args: argparse.Namespace, commands: Iterator[tuple[int, Any]]) -> int:
+    """One JSON answer per command: what submitting it now would do (ledger/preview.py)."""
+    refused = False
+    with opened(args, existing=True) as ledger:
+        for line, raw in commands:
+            answer = ledger.preview(raw)
+            refused |= not answer["ok"]
+            emit(json.dumps({**answer, "line": line}))
+    return EXIT_REJECTED if refused else EXIT_OK
 
 
 def _read_commands(path: str | None) -> Iterator[tuple[int, Any]]:

@@ -151,3 +151,8 @@ def print_billing_report(report: dict[str, Any], as_json: bool) -> None:
         for line in textwrap.wrap(f"payment failed ({len(declined)}, downgraded to basic): "
                                   f"{shown_ids}", WIDTH, subsequent_indent="  "):
             emit(line)
+    if "captures" in report:
+        emit(f"captures {report['captures']}  failed payments {report['payment_failures']}"
+             f"  accounts left {report['accounts_left']}")
+    for left in report.get("failed", []):  # never skipped silently
+        emit(f"not billed: {left['account_id']} ({left['reason']}); the next run bills it")

@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def registrars() -> list[Callable[[Any], None]]:
     """The auditor's own subcommands, then those of other modules (add yours here)."""
-    return [register]
+    from replay_tools.cli_money import register as register_money
+
+    return [register, register_money]
 
 
 def on_store(runner: Runner) -> Callable[[argparse.Namespace], int]:

@@ -191,7 +191,7 @@ def _start_delivery() -> Callable[[], None]:
 
 def _include_optional(app: FastAPI) -> None:
     try:
-        from service.routes_webhooks import router  # type: ignore[import-not-found]
+        from service.routes_webhooks import router
     except ImportError:
         pass
     else:
