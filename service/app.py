@@ -244,6 +244,13 @@ def _errors(app: FastAPI) -> None:
             exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), "")
 
+    @app.exception_handler(ValueError)
+    async def out_of_range(_: Request, exc: ValueError) -> JSONResponse:
+        # The ledger's own refusals of a value (an instant out of its range, a bad
+        # policy date); never a traceback, never the value's internals.
+        first = str(exc).splitlines()[0][:200] if str(exc) else "invalid value"
+        return problem(422, "validation_error", first, "R-8.4")
+
     @app.exception_handler(Exception)
     async def failed(_: Request, exc: Exception) -> JSONResponse:
         log.error(json.dumps({"error": type(exc).__name__}))
