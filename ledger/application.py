@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Recording
 
+from ledger import api_keys as _api_keys  # noqa: F401 - registers the key ring's topics
 from ledger.account import Account, account_uuid, shown_data
 from ledger.account_cache import AccountCache
 from ledger.billing_run import billing_run

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.api_keys import ApiKey, StoreKeys
 from ledger.application import Ledger
 from ledger.commands import COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
 from ledger.errors import LedgerError
@@ -33,7 +34,6 @@ from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import decode_json
 from projections.feed import read_feed
 from service import metrics
-from service.keys import ApiKey, StoreKeys
 from service.problems import problem, result_problem, status_of
 
 MAX_BODY = 1_000_000

@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keys(ledger: Any, args: argparse.Namespace) -> int:
-    from service.keys import KeyError_, create_key, list_keys, revoke_key
+    from ledger.api_keys import KeyError_, create_key, list_keys, revoke_key
 
     try:
         if args.keys_command == "create":

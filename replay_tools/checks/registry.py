@@ -28,6 +28,9 @@ EXEMPT: dict[str, str] = {}
 
 # Streams that are not accounts' (topic -> why), besides the command records.
 OTHER_STREAMS: dict[str, str] = {
+    "ledger/ApiKeyRingStarted": "the API key ring, not an account (ledger/api_keys.py)",
+    "ledger/ApiKeyCreated": "the API key ring, not an account (ledger/api_keys.py)",
+    "ledger/ApiKeyRevoked": "the API key ring, not an account (ledger/api_keys.py)",
     "ledger/WebhookEndpointCreated": "webhook endpoint registry, not an account (webhooks/)",
     "ledger/WebhookEndpointDeleted": "webhook endpoint registry, not an account (webhooks/)",
     "ledger/PolicyVersionAdopted": "a policy version's content and SHA-256 (R-8.7, "
