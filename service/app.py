@@ -208,7 +208,8 @@ def _include_optional(app: FastAPI) -> None:
         with HELD.use() as ledger:
             return ledger
 
-    app.include_router(make_console_router(ledger_of, _LockedKeys(), signer))
+    app.include_router(make_console_router(ledger_of, _LockedKeys(), signer,
+                                           hold=lambda: HELD.lock))
 
 
 class _LockedKeys:
