@@ -541,6 +541,17 @@ def _withdrawn(s: RefState, e: Any) -> None:
     s.view.earnings_available -= e.amount
 
 
+def _charge_refunded(s: RefState, e: Any) -> None:
+    """R-9.2: the money goes back whole to where it came from."""
+    if e.source == "earnings":
+        s.view.earnings_available += e.amount
+
+
+def _connects_revoked(s: RefState, e: Any) -> None:
+    """R-9.2: a refunded purchase's lot leaves the account."""
+    s.view.lots = [lot for lot in s.view.lots if lot.lot_id != e.lot_id]
+
+
 def _contract_closed(s: RefState, e: Any) -> None:
     s.contracts[e.contract_id].open = False
     if e.billing_week_ends is not None and (
@@ -585,6 +596,9 @@ FOLDS: dict[str, Fold] = {
     "PlanUpgraded": lambda s, e: _cycle(s, e, "plus"),
     "MembershipCharged": _charged,
     "PaymentFailed": _nothing,
+    "RefundFailed": _nothing,
+    "ChargeRefunded": _charge_refunded,
+    "ConnectsRevoked": _connects_revoked,
     "DowngradeScheduled": _set("downgrade_pending", True),
     "DowngradeCancelled": _set("downgrade_pending", False),
     "PlanDowngraded": lambda s, e: _cycle(s, e, "basic"),

@@ -13,7 +13,7 @@ from replay_tools.reference import RefState, event_name
 from replay_tools.reference import fold as reference_fold
 
 GRANTS = ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased", "ConnectsRefunded")
-TAKES = ("ConnectsSpent", "ConnectsExpired")
+TAKES = ("ConnectsSpent", "ConnectsExpired", "ConnectsRevoked")
 
 
 @dataclass

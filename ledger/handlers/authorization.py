@@ -1,9 +1,11 @@
 """Who may act on an account (R-1.2, R-1.4, R-1.5).
 
-An account acting on itself (the default actor) has the owner's authority. On an
-agency, company or enterprise the owner may do anything; team roles are
-hierarchical: an admin may do all a manager may, a manager all a member may.
-On a person's account only that person acts.
+Marketplace operations (R-1.4) are not checked here: their actor is recorded only.
+An account action on an agency or company must name the person acting (R-1.5); the
+account itself never acts with its owner's authority by default (an enterprise, which
+may have no owner, still may). The owner may do anything; team roles are hierarchical:
+an admin may do all a manager may, a manager all a member may. On a person's account
+only that person acts.
 """
 
 from __future__ import annotations

@@ -161,11 +161,17 @@ def test_r9_2_a_card_refund_reconciles(tmp_path: Path) -> None:
     led = Ledger.open(url, clock="2016-06-01")
     _, buy = plus_freelancer(led)
     accept(led, "refund_charge", "fl-1", "2016-03-05", charge_id=buy, reason="asked")
+    accept(led, "grant_connects", "fl-1", "2016-03-06", quantity=3, reason="goodwill")
+    up = led.history("fl-1")
+    membership = next(h["data"]["charge_id"] for h in up if h["name"] == "MembershipCharged")
+    accept(led, "refund_charge", "fl-1", "2016-03-07", charge_id=membership, reason="asked")
     led.close()
     done = _cli(tmp_path, "replay_tools.cli", "--store", url, "reconcile", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert report["refunds"] == report["recorded_refunds"] == 1
+    assert report["refunds"] == report["recorded_refunds"] == 2
+    audit = _cli(tmp_path, "replay_tools.cli", "--store", url, "--clock", "2016-06-01", "audit")
+    assert audit.returncode == 0, audit.stdout[-2000:]  # refunds, revoked lots: all clean
 
 
 # -- previews -----------------------------------------------------------------------------
