@@ -49,6 +49,13 @@ RULE_OF_CODE: dict[str, str] = {
     "downgrade_pending": "R-4.9",
     "duplicate_id": "R-6.1",
     "agency_exists": "R-7.4",
+    # Corrections and the second round's contract.
+    "unknown_charge": "R-9.2",
+    "charge_not_refundable": "R-9.2",
+    "charge_already_refunded": "R-9.2",
+    "refund_failed": "R-9.2",
+    "version_mismatch": "R-8.3",
+    "policy_mismatch": "R-8.7",
     # Extensions of this project (README, "Error codes added").
     "write_conflict": "R-8.3",
     "store_unavailable": "R-8.4",
