@@ -18,9 +18,9 @@ from ledger.cli_support import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
-    OneLineParser,
     UsageError,
     add_command,
+    build_tool_parser,
     emit,
     instant,
     require_existing_store,
@@ -38,20 +38,7 @@ Registrar = Callable[[Any], None]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="ledger", description=__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", metavar="URL",
-                        help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
-    parser.add_argument("--policy", metavar="FILE",
-                        help="policy catalog file, JSON or TOML (default: LEDGER_POLICY or "
-                             "the built-in catalog)")
-    parser.add_argument("--clock", metavar="T",
-                        help="fixed 'now' for the ledger, an ISO date or datetime "
-                             "(default: LEDGER_CLOCK or the system's UTC clock)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in registrars():
-        register(sub)
-    return parser
+    return build_tool_parser("ledger", __doc__, registrars())
 
 
 def registrars() -> list[Registrar]:

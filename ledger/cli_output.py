@@ -6,32 +6,17 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from ledger.cli_support import emit
-from ledger.results import AccountView
+from ledger.results import AccountView, to_jsonable
 
 WIDTH = 100
 # Fields that hold secrets meant for the gateway alone, at any depth of the data.
 SECRET_FIELDS = frozenset({"token", "secret", "password", "api_key"})
 # Shown on a history entry's own "by" line, not among its data.
 WHO_FIELDS = ("principal", "actor", "reason", "command_reason")
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 def without_secrets(value: Any) -> Any:

@@ -159,3 +159,23 @@ def add_command(sub: Any, name: str, run: Callable[[argparse.Namespace], int],
     p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
     p.set_defaults(run=run)
     return p
+
+
+def build_tool_parser(prog: str, description: str | None,
+                      registrars: list[Callable[[Any], None]]) -> argparse.ArgumentParser:
+    """A command's parser: the global options every subcommand shares, then the
+    subcommands each registering module adds."""
+    parser = OneLineParser(prog=prog, description=description,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", metavar="URL",
+                        help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="policy catalog file, JSON or TOML (default: LEDGER_POLICY or "
+                             "the built-in catalog)")
+    parser.add_argument("--clock", metavar="T",
+                        help="fixed 'now' for the ledger, an ISO date or datetime "
+                             "(default: LEDGER_CLOCK or the system's UTC clock)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in registrars:
+        register(sub)
+    return parser

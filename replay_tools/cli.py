@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ledger.cli_support import (
     EXIT_OK,
     EXIT_USAGE,
-    OneLineParser,
     UsageError,
     add_command,
+    build_tool_parser,
     day,
     emit,
     instant,
@@ -40,20 +40,7 @@ Runner = Callable[["Ledger", argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="ledger-replay", description=__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", metavar="URL",
-                        help="store URL (default: LEDGER_STORE or sqlite:///ledger.db)")
-    parser.add_argument("--policy", metavar="FILE",
-                        help="policy catalog file, JSON or TOML (default: LEDGER_POLICY or "
-                             "the built-in catalog)")
-    parser.add_argument("--clock", metavar="T",
-                        help="fixed 'now', an ISO date or datetime (default: LEDGER_CLOCK "
-                             "or the system's UTC clock)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register_commands in registrars():
-        register_commands(sub)
-    return parser
+    return build_tool_parser("ledger-replay", __doc__, registrars())
 
 
 def registrars() -> list[Callable[[Any], None]]:
