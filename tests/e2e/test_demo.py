@@ -7,6 +7,7 @@ event histories) equals the Connects held (summed from the account views).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -99,6 +100,13 @@ def test_quick_start_creates_ledger_db_in_the_working_folder(tmp_path: Path) -> 
     assert (tmp_path / "ledger.db").exists()
     assert "demo run demo1" in done.stdout
     assert "demo: days" in done.stderr and "demo: days" not in done.stdout
+    # every capture of the demo's simulated gateway is recorded exactly once.
+    reconciled = subprocess.run([sys.executable, "-m", "replay_tools.cli", "reconcile", "--json"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True,
+                                timeout=300)
+    assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+    report = json.loads(reconciled.stdout)
+    assert report["differences"] == [] and report["captures"] == report["recorded"] > 0
 
 
 def test_the_demo_records_on_its_own_clock_and_weekends_late(tmp_path: Path) -> None:
