@@ -99,6 +99,16 @@ def detail_of(event: Any) -> str:
     return f"reference {reference}" if reference else ""
 
 
+def _method_label(view: Any, method_id: str | None) -> str | None:
+    """How a method is shown: brand and last four for a card (never a token)."""
+    method = view.methods.get(method_id) if method_id else None
+    if method is None:
+        return method_id
+    if getattr(method, "brand", None) and getattr(method, "last4", None):
+        return f"{method.brand} *{method.last4}"
+    return str(getattr(method, "method", None) or method_id)
+
+
 def statement(app: Ledger, account_id: str, start: date | None = None,
               end: date | None = None) -> list[Movement]:
     state = AccountState()
@@ -118,7 +128,8 @@ def statement(app: Ledger, account_id: str, start: date | None = None,
             continue
         paid_by = None
         if charged is not None:
-            paid_by = event.method_id if event.source == "method" else event.source
+            paid_by = (_method_label(view, event.method_id) if event.source == "method"
+                       else event.source)
         rows.append(Movement(
             event.originator_version, event.at, name, rule_of(event),
             after[0] - before[0], after[0], after[1] - before[1], after[1],

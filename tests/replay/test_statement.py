@@ -19,7 +19,7 @@ def test_the_statement_lists_the_expected_movements_with_their_rules(ledger: Led
     assert got[:12] == [
         ("ConnectsRefilled", "R-4.4/R-5.2", 60, 0, None, None),
         ("ConnectsSpent", "R-5.1", -5, 0, None, None),
-        ("MembershipCharged", "R-4.2", 0, 0, Decimal("10.00"), "m-1"),
+        ("MembershipCharged", "R-4.2", 0, 0, Decimal("10.00"), "visa *4242"),  # brand, last 4
         ("ConnectsGranted", "R-5.3", 60, 0, None, None),
         ("EarningsPending", "R-6.1", 0, 0, None, None),
         ("EarningsReleased", "R-6.1", 0, Decimal("50.00"), None, None),
