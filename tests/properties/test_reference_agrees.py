@@ -33,7 +33,7 @@ def test_billing_day_and_next_billing_date(start: date, last_billable: int) -> N
 
 @given(days_=st.integers(-40, 400), basic=st.integers(0, 100), plus=st.integers(0, 400))
 def test_proration(days_: int, basic: int, plus: int) -> None:
-    assert reference.proration(days_, basic, plus) == cycles.proration_connects(
+    assert reference.proration(days_, basic, plus) == connects.proration_connects(
         days_, basic, plus)
 
 

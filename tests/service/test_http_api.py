@@ -231,9 +231,9 @@ def test_two_servers_on_one_postgres_database_refuse_a_revoked_key(
         accepted = 0
         with one.client(key) as a, two.client(key) as b:
             for i in range(20):
-                for c in (a, b):
+                for n, c in enumerate((a, b)):
                     r = c.post("/v1/commands", json={
-                        "type": "open_account", "account_id": f"pg-{i}-{id(c) % 7}",
+                        "type": "open_account", "account_id": f"pg-{i}-{n}",
                         "kind": "freelancer", "at": "2016-05-01"})
                     accepted += r.status_code == 200
             ledger_cli(url, "keys", "revoke", one.key_ids["shared"])
