@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,15 @@ def reset_postgres(url: str) -> None:
         ).fetchall()
         for (name,) in rows:
             conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+
+
+def file_or_postgres_store(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """A fresh store of `kind` ("sqlite": a file `name` in `folder`; "postgres": the
+    checkout's emptied database, emptied again afterwards), for fixtures to yield from."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / name}"
+        return
+    url = postgres_url_or_skip()
+    reset_postgres(url)
+    yield url
+    reset_postgres(url)

@@ -25,7 +25,7 @@ from ledger.gateway import CAPTURE, SUCCEEDED, VOID, SimulatedGateway, SqliteJou
 from ledger.payments import GatewayKeyConflict, charge_id_of, command_payment_key
 from ledger.state import Method
 from tests.integration.checks import child_env
-from tests.stores import postgres_url_or_skip, reset_postgres
+from tests.stores import file_or_postgres_store
 
 CLOCK = "2017-06-01"
 CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
@@ -72,13 +72,7 @@ def jsonl(commands: list[dict[str, Any]]) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'money.db'}"
-        return
-    url = postgres_url_or_skip()
-    reset_postgres(url)
-    yield url
-    reset_postgres(url)
+    yield from file_or_postgres_store(request.param, tmp_path, "money.db")
 
 
 # -- the gateway port -------------------------------------------------------------------

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.integration.checks import child_env
-from tests.stores import postgres_url_or_skip, reset_postgres
+from tests.stores import file_or_postgres_store
 
 CLOCK = "2016-06-01"
 CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
@@ -115,13 +115,7 @@ def seed(store: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'svc.db'}"
-        return
-    url = postgres_url_or_skip()
-    reset_postgres(url)
-    yield url
-    reset_postgres(url)
+    yield from file_or_postgres_store(request.param, tmp_path, "svc.db")
 
 
 @pytest.fixture
