@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from typing import Any
 
 COMMANDS = ("serve", "keys", "accounts")
@@ -81,9 +82,13 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["LEDGER_SERVE_DELIVER"] = "0" if args.no_deliver else "1"
     # One console session secret for every worker of this server.
     os.environ.setdefault("LEDGER_CONSOLE_SECRET", secrets.token_urlsafe(32))
-    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="warning", access_log=False,
-                timeout_keep_alive=30)
+    with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as figures:
+        if args.workers > 1:
+            # Each worker writes its figures here; any worker's scrape sums them all.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = figures
+        uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level="warning", access_log=False,
+                    timeout_keep_alive=30)
     return 0
 
 
