@@ -174,7 +174,8 @@ def as_of_queries(url: str, n: int) -> dict[str, Any]:
 
 
 def audit_replay(url: str, n: int) -> dict[str, Any]:
-    """ledger-replay audit over a log of about n events (built with the billing run)."""
+    """ledger-replay audit over a log of about n events (built with the billing run), split
+    over as many worker processes as this process has cores (`--workers`' default)."""
     led = _ledger(url)
     accounts = max(10, n // 12)
     led.submit_many({"type": "open_account", "account_id": f"fl-{i}", "kind": "freelancer",
@@ -182,12 +183,14 @@ def audit_replay(url: str, n: int) -> dict[str, Any]:
     led.run_billing(through=(START + timedelta(days=120)).isoformat())
     total = led.recorder.max_notification_id() or 0
     from replay_tools.audit import run_audit
+    from replay_tools.cli import default_workers
 
     t = time.perf_counter()
-    report = run_audit(led)
+    report = run_audit(led, workers=default_workers())
     dt = time.perf_counter() - t
     assert not report.findings.items, "a benchmark store must audit clean"
-    return {"rate": total / dt, "unit": "events/s", "events": total}
+    return {"rate": total / dt, "unit": "events/s", "events": total,
+            "workers": report.summary["workers"]}
 
 
 # -- baselines: the library alone and the raw driver --------------------------------

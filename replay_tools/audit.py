@@ -14,7 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from ledger.policy import Catalog
+from projections.views import ViewRecorderMixin
 from replay_tools.anchor import Anchor, AnchorChecks
 from replay_tools.checks.agreement import check_agreement
 from replay_tools.checks.billing import SCHEDULED
@@ -49,46 +54,128 @@ class AuditReport:
 
 def run_audit(app: Ledger, through: datetime | None = None,
               progress: Callable[[int], None] | None = None,
-              anchors: list[Anchor] | None = None) -> AuditReport:
+              anchors: list[Anchor] | None = None, workers: int = 1) -> AuditReport:
+    """Audit the whole log. `workers` > 1 splits the per-account work over that many
+    processes (replay_tools/parallel.py; not for the in-memory store); the findings are
+    the same, in the same order (Findings.sort), whatever the number."""
+    if workers > 1 and app.store.kind != "memory":
+        from replay_tools.parallel import run_parallel
+
+        return run_parallel(app, through, progress, anchors, workers)
     findings = Findings()
-    anchored = AnchorChecks(anchors or [], findings)
-    replayer = Replayer(app.catalog, findings, through)
-    log = LogChain(app.views, findings)
-    records = CommandRecords(findings, SCHEDULED)
     started = time.perf_counter()
-    read = commands = 0
+    part = Partition(app.catalog, findings, through)
+    merge = Merge(app.views, findings, anchors or [])
+    read = 0
     for page in read_log(app.recorder, app.mapper):
         for entry in page:
-            if entry.topic.startswith(COMMAND_TOPICS):
-                commands += 1
-                digest, stream = _command_row(entry, findings, records)
-            elif entry.topic in OTHER_STREAMS:
-                digest, stream = _other_row(entry, findings)
-            else:
-                digest, stream = replayer.account_row(entry)
-                _note_command(entry, stream, records)
-            log.add(entry.notification_id, digest, stream, entry.version)
-            anchored.add(entry.notification_id, digest)
+            merge.add(part.row(entry))
         read += len(page)
         if progress is not None:
             progress(len(page))
-    log.finish()
-    anchored.finish()
-    replayer.finish()
-    records.finish()
-    compared = check_agreement(app.views, replayer.streams, findings, through)
-    history_rows = check_history(app.views, app.recorder, app.mapper, findings)
+    merge.finish()
+    counts = part.finish(app.views, app.recorder, app.mapper, through)
+    return report(app, through, findings, merge, counts, read, started, workers=1)
+
+
+# What a partition hands the merge for one notification, in notification order:
+# (notification_id, digest or None, stream name, version, command note or None). A
+# command note is ("event", command_id, event name) for an account event naming a
+# command, ("record", command_id, listed events, record label) for a command record.
+Item = tuple[int, str | None, str, int, tuple[Any, ...] | None]
+
+
+class Partition:
+    """Everything the audit does per stream: each row's integrity, the replay of the
+    accounts (re-derivation, invariants), and at the end their views and history rows.
+    Streams never share state, so the streams can be split over processes (`mine`)."""
+
+    def __init__(self, catalog: Catalog, findings: Findings, through: datetime | None) -> None:
+        self.findings = findings
+        self.replayer = Replayer(catalog, findings, through)
+        self.commands = 0
+
+    def row(self, entry: Entry) -> Item:
+        note: tuple[Any, ...] | None = None
+        if entry.topic.startswith(COMMAND_TOPICS):
+            self.commands += 1
+            r = Reporter(self.findings, f"command-stream:{entry.originator_id.hex}",
+                         entry.version, entry.notification_id)
+            digest = check_command_row(entry, r)
+            event: Any = entry.event
+            if digest is not None and event_name(event) == "CommandAccepted":
+                note = ("record", event.command_id, list(event.events), r.account)
+            stream = r.account or ""
+        elif entry.topic in OTHER_STREAMS:
+            digest, stream = _other_row(entry, self.findings)
+        else:
+            digest, stream = self.replayer.account_row(entry)
+            command_id = getattr(entry.event, "command_id", None)
+            if isinstance(command_id, str):
+                note = ("event", command_id, event_name(entry.event))
+        return entry.notification_id, digest, stream, entry.version, note
+
+    def finish(self, views: ViewRecorderMixin, recorder: ApplicationRecorder,
+               mapper: Mapper[UUID], through: datetime | None,
+               mine: Callable[[UUID], bool] | None = None) -> dict[str, int]:
+        """The end of the log, then agreement of the views and history rows of the
+        streams that are `mine` (all by default)."""
+        self.replayer.finish()
+        streams = self.replayer.streams
+        return {
+            "account_events": self.replayer.events,
+            "command_records": self.commands,
+            "accounts": len(streams),
+            "views_compared": check_agreement(views, streams, self.findings, through, mine),
+            "history_rows_compared": check_history(views, recorder, mapper, self.findings,
+                                                   mine),
+        }
+
+
+class Merge:
+    """What needs the whole log in order: its chain against the checkpoints and the
+    anchors, and the command records against the events that name them. Cheap per row:
+    two running hashes and a few dictionary updates."""
+
+    def __init__(self, views: ViewRecorderMixin, findings: Findings,
+                 anchors: list[Anchor]) -> None:
+        self.findings = findings
+        self.log = LogChain(views, findings)
+        self.anchored = AnchorChecks(anchors, findings)
+        self.records = CommandRecords(findings, SCHEDULED)
+
+    def add(self, item: Item) -> None:
+        notification_id, digest, stream, version, note = item
+        if note is not None:
+            if note[0] == "record":
+                self.records.record(note[1], note[2], Reporter(
+                    self.findings, note[3], version, notification_id))
+            else:
+                self.records.event(note[1], note[2], stream, version, notification_id)
+        self.log.add(notification_id, digest, stream, version)
+        self.anchored.add(notification_id, digest)
+
+    def finish(self) -> None:
+        self.log.finish()
+        self.anchored.finish()
+        self.records.finish()
+
+
+def report(app: Ledger, through: datetime | None, findings: Findings, merge: Merge,
+           counts: dict[str, int], read: int, started: float, workers: int) -> AuditReport:
+    findings.sort()
     elapsed = time.perf_counter() - started
+    log, anchored = merge.log, merge.anchored
     summary = {
         "store": app.store.redacted,
         "through": through.isoformat() if through else None,
         "notifications": read,
         "last_notification_id": log.last_id,
-        "account_events": replayer.events,
-        "command_records": commands,
-        "accounts": len(replayer.streams),
-        "views_compared": compared,
-        "history_rows_compared": history_rows,
+        "account_events": counts["account_events"],
+        "command_records": counts["command_records"],
+        "accounts": counts["accounts"],
+        "views_compared": counts["views_compared"],
+        "history_rows_compared": counts["history_rows_compared"],
         "checkpoints_checked": log.checked,
         "anchors_checked": anchored.checked,
         # what to keep elsewhere (R-8.8): `ledger-replay anchor` signs the same head
@@ -98,28 +185,11 @@ def run_audit(app: Ledger, through: datetime | None = None,
                             "chain": log.last_checkpoint_chain or None},
         "findings": len(findings),
         "by_category": {c: findings.by_category[c] for c in CATEGORIES},
+        "workers": workers,
         "elapsed_s": round(elapsed, 3),
         "events_per_s": round(read / elapsed) if elapsed > 0 else None,
     }
     return AuditReport(summary, findings)
-
-
-def _command_row(entry: Entry, findings: Findings,
-                 records: CommandRecords) -> tuple[str | None, str]:
-    r = Reporter(findings, f"command-stream:{entry.originator_id.hex}", entry.version,
-                 entry.notification_id)
-    digest = check_command_row(entry, r)
-    event: Any = entry.event
-    if digest is not None and event_name(event) == "CommandAccepted":
-        records.record(event.command_id, list(event.events), r)
-    return digest, r.account or ""
-
-
-def _note_command(entry: Entry, stream: str, records: CommandRecords) -> None:
-    command_id = getattr(entry.event, "command_id", None)
-    if isinstance(command_id, str):
-        records.event(command_id, event_name(entry.event), stream, entry.version,
-                      entry.notification_id)
 
 
 def _other_row(entry: Entry, findings: Findings) -> tuple[str | None, str]:
@@ -147,6 +217,7 @@ def render_text(report: AuditReport) -> str:
         ("history rows compared", f"{s['history_rows_compared']:,}"),
         ("checkpoints checked", f"{s['checkpoints_checked']:,}"),
         ("anchors checked", f"{s['anchors_checked']:,}"),
+        ("workers", f"{s['workers']}"),
         ("chain head", f"#{s['chain_head']['notification_id']} "
                        f"{s['chain_head']['chain'] or '(unknown)'}"),
         ("findings", f"{s['findings']:,}"),

@@ -73,6 +73,9 @@ def register(sub: Any) -> None:
     p.add_argument("--anchor", action="append", default=[], metavar="FILE",
                    help="an anchor from `ledger-replay anchor`: check the log still extends "
                         "it (repeatable)")
+    p.add_argument("--workers", type=_workers, default=None, metavar="N",
+                   help="processes that replay the accounts, split by account (default: "
+                        "the number of cores; 1: this process alone)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p = add_command(sub, "anchor", on_store(_anchor),
                     "export the log's chain head now (R-8.8), signed with the key file "
@@ -137,11 +140,30 @@ def _audit(app: Ledger, args: argparse.Namespace) -> int:
     anchors = _anchors(args.anchor)
     bar = ProgressBar("audit", total=app.recorder.max_notification_id() or None)
     try:
-        report = run_audit(app, through, progress=bar.advance, anchors=anchors)
+        report = run_audit(app, through, progress=bar.advance, anchors=anchors,
+                           workers=args.workers or default_workers())
     finally:
         bar.close()
     emit(render_json(report) if args.json else render_text(report))
     return EXIT_OK if report.clean else EXIT_FINDINGS
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"not a number of workers from 1 to 64: {text!r}")
+    return n
 
 
 def _anchors(paths: list[str]) -> list[Any]:

@@ -59,7 +59,7 @@ class Finding:
 
 
 class Findings:
-    """Every finding, in the order found, with counts by category."""
+    """Every finding, with counts by category (`sort` puts them in the report's order)."""
 
     def __init__(self) -> None:
         self.items: list[Finding] = []
@@ -72,6 +72,23 @@ class Findings:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def extend(self, found: list[Finding]) -> None:
+        for finding in found:
+            self.add(finding)
+
+    def sort(self) -> None:
+        """One order whatever found them first (one process or several): the log's order
+        (notification id), then findings about no one row (the end of a stream, views,
+        history rows) by account and version; ties by everything else."""
+        self.items.sort(key=_order)
+
+
+def _order(f: Finding) -> tuple[Any, ...]:
+    return (f.notification_id is None, f.notification_id or 0, f.account or "",
+            -1 if f.version is None else f.version, CATEGORIES.index(f.category)
+            if f.category in CATEGORIES else len(CATEGORIES), f.rule, f.message,
+            repr(plain(f.expected)), repr(plain(f.found)))
 
 
 class Reporter:

@@ -7,7 +7,7 @@ it with every checkpoint the views recorded in ledger_log_chain, read page by pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -36,22 +36,36 @@ class Entry:
 def read_log(recorder: ApplicationRecorder, mapper: Mapper[UUID],
              page: int | None = None) -> Iterator[list[Entry]]:
     """Pages of the log after notification 0, each notification decoded (or not)."""
+    for _, entries in read_pages(recorder, mapper, page):
+        yield entries
+
+
+def read_pages(recorder: ApplicationRecorder, mapper: Mapper[UUID],
+               page: int | None = None, *, stop: int | None = None,
+               keep: Callable[[UUID], bool] | None = None
+               ) -> Iterator[tuple[int, list[Entry]]]:
+    """Pages of the log after notification 0 (up to `stop`): how many notifications the
+    page holds, and each of them decoded (or not), or only those of the streams `keep`
+    says (the others are not decoded)."""
     page = page or PAGE
     position = 0
     while True:
-        notifications = recorder.select_notifications(position, page, inclusive_of_start=False)
+        notifications = recorder.select_notifications(position, page, stop=stop,
+                                                      inclusive_of_start=False)
         if not notifications:
             return
         entries = []
         for n in notifications:
+            uid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(n.originator_id)
+            if keep is not None and not keep(uid):
+                continue
             try:
                 event: Any = mapper.to_domain_event(n)
                 error = ""
             except Exception as exc:  # an edited row: report it, carry on
                 event, error = None, _reason(exc)
-            uid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(n.originator_id)
             entries.append(Entry(n.id, uid, n.originator_version, n.topic, event, error))
-        yield entries
+        yield len(notifications), entries
         position = notifications[-1].id
 
 

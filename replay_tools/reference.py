@@ -24,6 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import orjson
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 CONNECTS_KINDS = ("freelancer", "agency")
@@ -43,9 +45,17 @@ def command_stream(command_id: str) -> UUID:
     return uuid5(COMMAND_STREAMS, command_id)
 
 
+_NAMES: dict[type, str] = {}
+
+
 def event_name(event: Any) -> str:
-    """An event's name: its topic's last part (topics are explicit, `ledger/Name`)."""
-    return str(getattr(type(event), "TOPIC", type(event).__name__)).rpartition("/")[2]
+    """An event's name: its topic's last part (topics are explicit, `ledger/Name`).
+    Remembered per class (called about ten times an event)."""
+    kind = type(event)
+    name = _NAMES.get(kind)
+    if name is None:
+        name = _NAMES[kind] = str(getattr(kind, "TOPIC", kind.__name__)).rpartition("/")[2]
+    return name
 
 
 def _plain(value: Any) -> Any:
@@ -63,9 +73,54 @@ def event_hash(event: Any) -> str:
     as hex, and every field of the event, prev_hash and both times included."""
     fields = dict(vars(event))
     fields["originator_id"] = fields["originator_id"].hex
-    body = json.dumps({"topic": type(event).TOPIC, **fields}, default=_plain,
-                      sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+    data = {"topic": type(event).TOPIC, **fields}
+    body = _orjson_form(data)
+    if body is None:
+        body = canonical(data).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical(data: Any) -> str:
+    """The canonical JSON, by its definition: the standard library's sorted, compact,
+    ASCII-escaped form."""
+    return json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))
+
+
+# orjson writes the same bytes as `canonical` for the JSON both write alike; what it
+# writes otherwise is refused below, and takes the definition's path. orjson's form of a
+# date, and of a datetime naive or in UTC, is its isoformat (tests hold it to that).
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS \
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+_SAME = frozenset({str, int, bool, type(None), Decimal, UUID, date})
+
+
+def _orjson_form(data: dict[str, Any]) -> bytes | None:
+    """orjson's bytes when they are certain to be `canonical`'s: nothing but strings,
+    integers, booleans, None, decimals, UUIDs, dates, datetimes naive or in UTC (exact
+    types), in
+    lists, tuples, sets and string-keyed dicts (no float: its forms differ); integers
+    orjson takes (64 bits); an ASCII result without DEL (the standard library escapes
+    every other character as \\uXXXX). None: use the definition."""
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind in _SAME:
+            continue
+        if kind is datetime:
+            if value.tzinfo is not None and value.tzinfo is not UTC:
+                return None
+        elif kind is dict:
+            stack.extend(value.values())
+        elif kind is list or kind is tuple or kind is set or kind is frozenset:
+            stack.extend(value)
+        else:
+            return None
+    try:
+        body = orjson.dumps(data, default=_plain, option=_ORJSON)
+    except TypeError:  # orjson.JSONEncodeError: a key that is not a string, a big int
+        return None
+    return body if body.isascii() and b"\x7f" not in body else None
 
 
 def chained(previous: str, digest: str) -> str:
