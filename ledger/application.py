@@ -411,6 +411,12 @@ class Ledger(Application[UUID]):
     def refresh_views(self, progress: Callable[[int], None] | None = None) -> int:
         return project(self.views, self.recorder, self.mapper, progress)
 
+    def rebuild_views(self, progress: Callable[[int], None] | None = None) -> int:
+        """Every view folded again from the log, while writers run (projections/rebuild.py)."""
+        from projections.rebuild import rebuild_views
+
+        return rebuild_views(self, progress)
+
     def account(self, account_id: str, as_of: datetime | str | None = None,
                 known_at: datetime | str | None = None) -> AccountView:
         """The account view (INTERFACE.md), now or at a point in time (both times)."""

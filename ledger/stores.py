@@ -15,6 +15,7 @@ from uuid import uuid4
 DEFAULT_STORE = "sqlite:///ledger.db"
 SQLITE_RECORDER = "ledger.recorders:LedgerSQLiteRecorder"
 SCHEMA_LOCK_KEY = 727_001  # any fixed bigint: one lock for "this ledger's schema"
+REBUILD_LOCK_KEY = 727_002  # one `ledger-replay rebuild` at a time (its shadow tables)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def pinned_env(store: StoreSpec) -> dict[str, str]:
     return {**store.env, **pinned}
 
 
-def sqlite_schema_lock_path(database: str) -> str:
+def sqlite_schema_lock_path(database: str, purpose: str = "schema") -> str:
     """Where processes opening one SQLite file serialise its schema creation: a file in
     the temporary folder named after the database's real path, so nothing is left in
     the working folder. It is never deleted: a process may be waiting on it, and a
@@ -179,20 +180,22 @@ def sqlite_schema_lock_path(database: str) -> str:
     import tempfile
 
     key = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:32]
-    return os.path.join(tempfile.gettempdir(), f"ledger-schema-{key}.lock")
+    return os.path.join(tempfile.gettempdir(), f"ledger-{purpose}-{key}.lock")
 
 
 @contextmanager
-def schema_lock(store: StoreSpec) -> Iterator[None]:
+def schema_lock(store: StoreSpec, purpose: str = "schema") -> Iterator[None]:
     """Serialise schema creation between processes starting at once on one PostgreSQL
     database (the library's CREATE TABLE IF NOT EXISTS can fail there with "tuple
-    concurrently updated"). SQLite files are created under SQLite's own lock."""
+    concurrently updated"). SQLite files are created under SQLite's own lock.
+    `purpose` "rebuild": the lock one view rebuild at a time holds (not the schema's,
+    so processes starting meanwhile are not held up)."""
     if store.kind == "sqlite":
         import fcntl
 
         # A file of its own: never open and close the database file itself while SQLite
         # has it open (closing any descriptor drops the process's locks).
-        fd = os.open(sqlite_schema_lock_path(store.env["SQLITE_DBNAME"]),
+        fd = os.open(sqlite_schema_lock_path(store.env["SQLITE_DBNAME"], purpose),
                      os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -213,8 +216,9 @@ def schema_lock(store: StoreSpec) -> Iterator[None]:
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
         autocommit=True, **extra,
     ) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        key = SCHEMA_LOCK_KEY if purpose == "schema" else REBUILD_LOCK_KEY
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))

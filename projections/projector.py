@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     Mapper,
-    Notification,
     Tracking,
 )
 from eventsourcing.projection import Projection
@@ -137,31 +136,52 @@ def apply_inline(views: ViewRecorderMixin, c: Any, page: Page) -> None:
 
 
 def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Mapper[UUID],
-             progress: Progress | None = None, page_size: int = PAGE) -> int:
+             progress: Progress | None = None, page_size: int = PAGE, *,
+             lock: bool = True) -> int:
     """Apply every notification after the views' position; returns how many were applied.
 
-    Another process applying the same page first makes our tracking insert fail: we
-    then re-read the position and carry on from there.
+    Whether there is anything to apply is asked without a lock (the usual answer: no,
+    the writers fold inline). A page is applied in a transaction that first takes the
+    writers' lock (`lock_writers_in`), then reads the position and the page in that
+    transaction: it is in the writers' lock order (events, then the views' rows, then
+    the tracking row) and nothing can commit between the read and the write. `lock`
+    False: tables no writer touches (a rebuild's shadow), folded without stopping them
+    (on PostgreSQL; SQLite has one write lock, held for one page).
     """
     applied = 0
     while True:
         position = views.tracking_position()
-        notifications: Sequence[Notification] = recorder.select_notifications(
-            position, page_size, inclusive_of_start=False)
-        if not notifications:
+        if not recorder.select_notifications(position, 1, inclusive_of_start=False):
             return applied
-        page = [(n.id, mapper.to_domain_event(n)) for n in notifications]
         try:
             with views._cursor(commit=True) as c:
-                apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]),
-                              position, certify=False)
-        except IntegrityError:
+                if lock:
+                    views.lock_writers_in(c)
+                else:
+                    views.begin_write_in(c)
+                count = apply_next_page_in(views, c, mapper, page_size)
+        except IntegrityError:  # an unlocked pull racing another (lock=False only)
             views.memory.discard()
             continue
         except BaseException:
             views.memory.discard()
             raise
         views.memory.committed()
-        applied += len(page)
+        if not count:
+            return applied
+        applied += count
         if progress is not None:
-            progress(len(page))
+            progress(count)
+
+
+def apply_next_page_in(views: ViewRecorderMixin, c: Any, mapper: Mapper[UUID],
+                       page_size: int = PAGE) -> int:
+    """Fold the page after the views' position, read in this transaction; its size."""
+    position = views.tracking_position_in(c)
+    notifications = views.notifications_after_in(c, position, page_size)
+    if not notifications:
+        return 0
+    page = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+    apply_page_in(views, c, page, Tracking(views.application_name, page[-1][0]), position,
+                  certify=False)
+    return len(page)

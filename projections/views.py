@@ -11,6 +11,7 @@ record, so each event is applied exactly once and a restart resumes where it sto
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from ledger.state import View
@@ -28,18 +29,39 @@ from projections.codec import view_from_json, view_to_json
 if TYPE_CHECKING:
     from projections.memory import ViewMemory
 
-TABLES = ("ledger_view_accounts", "ledger_view_history")
+ACCOUNTS = "ledger_view_accounts"
+HISTORY = "ledger_view_history"
+TABLES = (ACCOUNTS, HISTORY)
 CHAIN_TABLES = ("ledger_log_chain",)
 CHECKPOINT_EVERY = 1000
+# A rebuild folds the log into these, then copies them over the live tables in one
+# transaction that holds the writers' lock (projections/rebuild.py).
+SHADOW_ACCOUNTS = "ledger_view_accounts_rebuild"
+SHADOW_HISTORY = "ledger_view_history_rebuild"
+SHADOW_APPLICATION = "ledger_rebuild"
+# The list filters (service.queries.list_accounts): columns of their own, so that each
+# filter with the keyset on account_id is one index range (issue 11).
+FILTERS = ("kind", "plan", "status")
+ACCOUNT_COLUMNS = ("account_uuid, account_id, version, at_max, recorded_max, next_due,"
+                   " kind, plan, status, state")
+HISTORY_COLUMNS = "account_uuid, version, at_max, recorded_max, state"
 
-SCHEMA = (
+ACCOUNTS_TABLE = (
     "CREATE TABLE IF NOT EXISTS ledger_view_accounts ("
     " account_uuid TEXT PRIMARY KEY, account_id TEXT NOT NULL, version INTEGER NOT NULL,"
-    " at_max TEXT NOT NULL, recorded_max TEXT NOT NULL, next_due TEXT, state TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ledger_view_accounts_due ON ledger_view_accounts (next_due)",
+    " at_max TEXT NOT NULL, recorded_max TEXT NOT NULL, next_due TEXT, state TEXT NOT NULL,"
+    " kind TEXT, plan TEXT, status TEXT)")
+HISTORY_TABLE = (
     "CREATE TABLE IF NOT EXISTS ledger_view_history ("
     " account_uuid TEXT NOT NULL, version INTEGER NOT NULL, at_max TEXT NOT NULL,"
-    " recorded_max TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (account_uuid, version))",
+    " recorded_max TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (account_uuid, version))")
+SCHEMA = (
+    ACCOUNTS_TABLE,
+    "CREATE INDEX IF NOT EXISTS ledger_view_accounts_due ON ledger_view_accounts (next_due)",
+    "CREATE INDEX IF NOT EXISTS ledger_view_accounts_id ON ledger_view_accounts (account_id)",
+    *(f"CREATE INDEX IF NOT EXISTS ledger_view_accounts_{f} ON ledger_view_accounts"
+      f" ({f}, account_id)" for f in FILTERS),
+    HISTORY_TABLE,
     "CREATE INDEX IF NOT EXISTS ledger_view_history_at"
     " ON ledger_view_history (account_uuid, at_max, version)",
     "CREATE INDEX IF NOT EXISTS ledger_view_history_recorded"
@@ -89,6 +111,9 @@ class ViewRecorderMixin(ViewSQL):
 
     application_name = "ledger"
     tracking_table = "tracking"
+    accounts_table = ACCOUNTS  # where the write path folds (a rebuild's shadow: its own)
+    history_table = HISTORY
+    json_text = "json_extract({column}, '$.{key}')"  # a JSON field as text, in SQL
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
@@ -101,14 +126,59 @@ class ViewRecorderMixin(ViewSQL):
 
     def create_views(self) -> None:
         """Create what is missing. When every table and index is already there, no DDL
-        runs at all: on PostgreSQL even `CREATE … IF NOT EXISTS` takes locks, in an
-        order opposite to running writers', and could deadlock with them (issue 9)."""
+        runs at all: on PostgreSQL even `CREATE … IF NOT EXISTS` takes locks. When some
+        is missing (a new store, or one made before the list filters had their columns
+        and indexes), the DDL runs in one transaction that first takes the writers' own
+        first lock (`lock_writers_in`), so its locks come in the writers' order and it
+        cannot deadlock with them (issue 9): writers wait for it, then carry on."""
         with self._cursor(commit=False) as c:
             if self._schema_present(c):
                 return
         with self._cursor(commit=True) as c:
+            self.lock_writers_in(c)
             for statement in SCHEMA:
-                c.execute(statement)
+                if statement.startswith("CREATE TABLE"):
+                    c.execute(statement)
+            self._add_filter_columns_in(c)
+            for statement in SCHEMA:
+                if not statement.startswith("CREATE TABLE"):
+                    c.execute(statement)
+
+    def lock_writers_in(self, c: Any) -> None:
+        """Take, first in this transaction, the lock every writer of the events takes
+        first: PostgreSQL's EXCLUSIVE lock on the events table (eventsourcing's insert
+        takes it before any row is written, so commits follow notification order); on
+        SQLite the database's one write lock, taken by a write as the transaction's
+        first statement (its snapshot then starts there, so it is never stale). Until
+        this transaction ends no event is stored and no other view write runs."""
+        c.execute(self.sql(f"UPDATE {self.tracking_table} SET notification_id ="
+                           " notification_id WHERE application_name = ?"),
+                  (self.application_name,))
+
+    def begin_write_in(self, c: Any) -> None:
+        """What a transaction writing only tables no writer touches (a rebuild's shadow)
+        takes first. SQLite has one write lock for the whole database: a transaction
+        that reads before it writes may find its snapshot stale when it comes to write
+        (SQLITE_BUSY at once, no waiting), so the lock is taken first, as above. On
+        PostgreSQL nothing: row locks on the shadow tables are all it needs."""
+        self.lock_writers_in(c)
+
+    def _add_filter_columns_in(self, c: Any) -> None:
+        """The filter columns on an accounts table made before they existed, filled
+        from each row's state (kind, plan and status are fields of the view's JSON)."""
+        present = self._column_names_in(c, ACCOUNTS)
+        missing = [f for f in FILTERS if f not in present]
+        if not missing:
+            return
+        for f in missing:
+            c.execute(f"ALTER TABLE {ACCOUNTS} ADD COLUMN {f} TEXT")
+        sets = ", ".join(f"{f} = {self.json_text.format(column='state', key=f)}"
+                         for f in missing)
+        c.execute(f"UPDATE {ACCOUNTS} SET {sets}")
+
+    def _column_names_in(self, c: Any, table: str) -> set[str]:
+        c.execute(f"PRAGMA table_info({table})")
+        return {str(r["name"] if isinstance(r, dict) else r[1]) for r in c.fetchall()}
 
     def _schema_present(self, c: Any) -> bool:
         names = sorted({m.group(1) for s in SCHEMA
@@ -135,6 +205,53 @@ class ViewRecorderMixin(ViewSQL):
             kept = self.__dict__["_memory"] = ViewMemory()
         return kept
 
+    def shadow(self) -> ViewRecorderMixin:
+        """This recorder writing to the rebuild's shadow tables, tracked under its own
+        application name (projections/rebuild.py)."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("_memory", None)
+        twin.accounts_table = SHADOW_ACCOUNTS
+        twin.history_table = SHADOW_HISTORY
+        twin.application_name = SHADOW_APPLICATION
+        return twin
+
+    def create_shadow(self) -> None:
+        """Empty shadow tables (a crashed rebuild's are dropped first), at position 0.
+        Only a rebuild touches them, under the rebuild lock: no writer's lock is taken."""
+        with self._cursor(commit=True) as c:
+            self.begin_write_in(c)
+            for table in (SHADOW_ACCOUNTS, SHADOW_HISTORY):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute(ACCOUNTS_TABLE.replace(ACCOUNTS, SHADOW_ACCOUNTS))
+            c.execute(HISTORY_TABLE.replace(HISTORY, SHADOW_HISTORY))
+            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"),
+                      (SHADOW_APPLICATION,))
+
+    def drop_shadow(self) -> None:
+        with self._cursor(commit=True) as c:
+            self.begin_write_in(c)
+            for table in (SHADOW_ACCOUNTS, SHADOW_HISTORY):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"),
+                      (SHADOW_APPLICATION,))
+
+    def swap_in(self, c: Any, shadow: ViewRecorderMixin) -> int:
+        """Replace the live views by the shadow's, and their position by its position,
+        in the caller's transaction (which holds the writers' lock). Plain DELETE and
+        INSERT: no DDL on the live tables, so readers are never blocked (they read the
+        old rows until this commits) and no lock on them is taken out of order."""
+        position = shadow.tracking_position_in(c)
+        c.execute(f"DELETE FROM {HISTORY}")
+        c.execute(f"DELETE FROM {ACCOUNTS}")
+        c.execute(f"INSERT INTO {HISTORY} ({HISTORY_COLUMNS}) SELECT {HISTORY_COLUMNS}"
+                  f" FROM {shadow.history_table}")
+        c.execute(f"INSERT INTO {ACCOUNTS} ({ACCOUNT_COLUMNS}) SELECT {ACCOUNT_COLUMNS}"
+                  f" FROM {shadow.accounts_table}")
+        self._reset_tracking(c)
+        if position:
+            self._insert_tracking_in(c, Tracking(self.application_name, position))
+        return position
+
     def drop_views(self) -> None:
         """Drop every view and the tracking position (the chain is evidence: kept)."""
         self.memory.forget()
@@ -156,7 +273,7 @@ class ViewRecorderMixin(ViewSQL):
 
     def _current_in(self, c: Any, account_uuid: UUID) -> Row | None:
         c.execute(self.sql(
-            "SELECT state, version, at_max, recorded_max FROM ledger_view_accounts"
+            f"SELECT state, version, at_max, recorded_max FROM {self.accounts_table}"
             " WHERE account_uuid = ?"), (account_uuid.hex,))
         found = c.fetchone()
         if found is None:
@@ -219,6 +336,21 @@ class ViewRecorderMixin(ViewSQL):
 
     notification_column = "rowid"
 
+    def notifications_after_in(self, c: Any, after: int, limit: int) -> list[Notification]:
+        """The next notifications after `after`, read in the caller's transaction (under
+        the writers' lock nothing can be added meanwhile)."""
+        col = self.notification_column
+        c.execute(self.sql(
+            f"SELECT {col}, originator_id, originator_version, topic, state"
+            f" FROM {self.events_table} WHERE {col} > ? ORDER BY {col} LIMIT ?"), (after, limit))
+        found = []
+        for r in c.fetchall():
+            nid, oid, version, topic, state = _columns(r, 5)
+            found.append(Notification(id=int(nid), originator_id=oid if isinstance(
+                oid, UUID) else UUID(str(oid)), originator_version=int(version), topic=topic,
+                state=bytes(state)))
+        return found
+
     def notifications_between_in(self, c: Any, after: int, before: int) -> bool:
         """Whether any event lies strictly between two notification ids."""
         col = self.notification_column
@@ -261,25 +393,25 @@ class ViewRecorderMixin(ViewSQL):
                        states: dict[UUID, str]) -> None:
         if history:
             c.executemany(self.sql(
-                "INSERT INTO ledger_view_history (account_uuid, version, at_max, recorded_max,"
-                " state) VALUES (?, ?, ?, ?, ?)"),
+                f"INSERT INTO {self.history_table} ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?)"),
                 [(h.account_uuid.hex, h.version, h.at_max, h.recorded_max, h.state)
                  for h in history])
         if touched:
-            c.executemany(self.sql(self.upsert_account_sql), [
+            c.executemany(self.sql(self.upsert_account_sql.format(table=self.accounts_table)), [
                 (uid.hex, row.view.account_id, row.version, row.at_max, row.recorded_max,
-                 _due(row.view), states.get(uid) or view_to_json(row.view))
+                 _due(row.view), row.view.kind, row.view.plan, row.view.status,
+                 states.get(uid) or view_to_json(row.view))
                 for uid, row in touched.items()])
         if chain_rows:
             c.executemany(self.sql(self.insert_chain_sql), list(chain_rows))
         self._insert_tracking_in(c, tracking)
 
     upsert_account_sql = (
-        "INSERT INTO ledger_view_accounts (account_uuid, account_id, version, at_max,"
-        " recorded_max, next_due, state) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        f"INSERT INTO {{table}} ({ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (account_uuid) DO UPDATE SET version = excluded.version,"
         " at_max = excluded.at_max, recorded_max = excluded.recorded_max,"
-        " next_due = excluded.next_due, state = excluded.state")
+        " next_due = excluded.next_due, kind = excluded.kind, plan = excluded.plan,"
+        " status = excluded.status, state = excluded.state")
     insert_chain_sql = (
         "INSERT INTO ledger_log_chain (notification_id, chain) VALUES (?, ?)"
         " ON CONFLICT (notification_id) DO NOTHING")

@@ -103,7 +103,8 @@ def register(sub: Any) -> None:
     p.add_argument("account", metavar="ACCOUNT", help="the account id")
     p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG file to write")
     add_command(sub, "rebuild", on_store(_rebuild),
-                "drop and rebuild every view from the log (the log chain is kept)")
+                "rebuild every view from the log, while writers run (the log chain is "
+                "kept)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,9 +236,8 @@ def _plot(app: Ledger, args: argparse.Namespace) -> int:
 
 def _rebuild(app: Ledger, args: argparse.Namespace) -> int:
     bar = ProgressBar("rebuild", total=app.recorder.max_notification_id() or None)
-    app.views.drop_views()
     try:
-        applied = app.refresh_views(progress=bar.advance)
+        applied = app.rebuild_views(progress=bar.advance)
     finally:
         bar.close()
     emit(f"rebuilt the views from the log: {applied} events applied "

@@ -90,46 +90,41 @@ def _col(row: Any, i: int) -> Any:
 def list_accounts(app: Ledger, *, kind: str | None = None, plan: str | None = None,
                   status: str | None = None, prefix: str | None = None, limit: int = 100,
                   cursor: str | None = None) -> Page:
-    """Current account views in account-id order, filtered; `prefix` uses the primary
-    key's order (a range, not a scan). Kind, plan and status are read from each row."""
+    """Current account views in account-id order, filtered, a page at a time. One query:
+    the filters are columns of the accounts view, each indexed with the account id
+    ((kind, account_id), (plan, account_id), (status, account_id), and (account_id)
+    alone), so a filter, the prefix range and the keyset cursor are one index range,
+    never a scan of the other accounts (`accounts_query`)."""
     limit = _limit(limit)
     app.refresh_views()
-    after = decode_cursor(cursor)
-    low = max(after, prefix or "")
-    found: list[AccountView] = []
-    last = after
-    views = app.views
-    more = False
+    sql, args = accounts_query(kind=kind, plan=plan, status=status, prefix=prefix,
+                               after=decode_cursor(cursor), limit=limit + 1)
     with _views_cursor(app) as c:
-        while len(found) <= limit:
-            args: list[Any] = [low, after]
-            sql = ("SELECT account_id, state, version FROM ledger_view_accounts"
-                   " WHERE account_id >= ? AND account_id > ?")
-            if prefix:
-                sql += " AND account_id < ?"
-                args.append(prefix + "\U0010ffff")
-            sql += " ORDER BY account_id LIMIT ?"
-            args.append(500)
-            c.execute(views.sql(sql), args)
-            rows = c.fetchall()
-            if not rows:
-                break
-            for row in rows:
-                account_id, state, version = _col(row, 0), _col(row, 1), _col(row, 2)
-                after = low = account_id
-                view = view_from_json(state)
-                if ((kind and view.kind != kind) or (plan and view.plan != plan)
-                        or (status and view.status != status)):
-                    continue
-                if len(found) == limit:
-                    more = True
-                    break
-                now = app.clock.now()
-                found.append(render_view(view, int(version), now, None, app.catalog))
-                last = account_id
-            if more or len(rows) < 500:
-                break
-    return Page([v.to_json() for v in found], more, encode_cursor(last) if more else None)
+        c.execute(app.views.sql(sql), args)
+        rows = c.fetchall()
+    more = len(rows) > limit
+    now = app.clock.now()
+    found = [render_view(view_from_json(_col(r, 1)), int(_col(r, 2)), now, None, app.catalog)
+             for r in rows[:limit]]
+    last = str(_col(rows[limit - 1], 0)) if more else None
+    return Page([v.to_json() for v in found], more, encode_cursor(last) if last else None)
+
+
+def accounts_query(*, kind: str | None = None, plan: str | None = None,
+                   status: str | None = None, prefix: str | None = None, after: str = "",
+                   limit: int = 101) -> tuple[str, list[Any]]:
+    """The list's SQL (`?` placeholders) and its arguments."""
+    sql = ("SELECT account_id, state, version FROM ledger_view_accounts"
+           " WHERE account_id > ?")
+    args: list[Any] = [after]
+    if prefix:
+        sql += " AND account_id >= ? AND account_id < ?"
+        args += [prefix, prefix + "\U0010ffff"]
+    for column, value in (("kind", kind), ("plan", plan), ("status", status)):
+        if value:
+            sql += f" AND {column} = ?"
+            args.append(value)
+    return sql + " ORDER BY account_id LIMIT ?", [*args, limit]
 
 
 def get_account(app: Ledger, account_id: str, as_of: datetime | str | None = None,
