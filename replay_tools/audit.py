@@ -108,12 +108,18 @@ class Partition:
             stream = r.account or ""
         elif entry.topic in OTHER_STREAMS:
             digest, stream = _other_row(entry, self.findings)
+            self.note_other(entry)
         else:
             digest, stream = self.replayer.account_row(entry)
             command_id = getattr(entry.event, "command_id", None)
             if isinstance(command_id, str):
                 note = ("event", command_id, event_name(entry.event))
         return entry.notification_id, digest, stream, entry.version, note
+
+    def note_other(self, entry: Entry) -> None:
+        """What the replay needs from a stream that is not an account's: the key ring's
+        scopes (R-1.4), which every partition reads, whoever audits the ring's rows."""
+        self.replayer.keys.note(entry.event)
 
     def finish(self, views: ViewRecorderMixin, recorder: ApplicationRecorder,
                mapper: Mapper[UUID], through: datetime | None,

@@ -32,6 +32,7 @@ from replay_tools.anchor import Anchor
 from replay_tools.audit import AuditReport, Item, Merge, Partition, report
 from replay_tools.findings import Findings
 from replay_tools.log import read_pages
+from replay_tools.reference import KEY_RING
 
 if TYPE_CHECKING:
     from ledger.policy import Catalog
@@ -52,6 +53,17 @@ class _Mine:
 
     def __call__(self, uid: UUID) -> bool:
         return uid.int % self.n == self.k
+
+
+class _Reads:
+    """What worker `k` decodes: its own streams, and the key ring, whose scopes every
+    worker's replay needs (R-1.4; its rows are audited by the worker they fall to)."""
+
+    def __init__(self, mine: _Mine) -> None:
+        self.mine = mine
+
+    def __call__(self, uid: UUID) -> bool:
+        return uid == KEY_RING or self.mine(uid)
 
 
 def run_parallel(app: Ledger, through: datetime | None,
@@ -134,8 +146,14 @@ def _work(url: str, catalog: Catalog, through: datetime | None, stop: int, k: in
             mine = _Mine(k, n)
             if stop:
                 for count, entries in read_pages(app.recorder, app.mapper, stop=stop,
-                                                 keep=mine):
-                    out.put(("page", count, [part.row(entry) for entry in entries]))
+                                                 keep=_Reads(mine)):
+                    items = []
+                    for entry in entries:
+                        if mine(entry.originator_id):
+                            items.append(part.row(entry))
+                        else:  # the key ring, audited by another worker
+                            part.note_other(entry)
+                    out.put(("page", count, items))
             counts = part.finish(app.views, app.recorder, app.mapper, through, mine)
             out.put(("done", findings.items, counts))
         finally:

@@ -31,6 +31,7 @@ CENT = Decimal("0.01")
 CONNECTS_KINDS = ("freelancer", "agency")
 ACCOUNT_STREAMS = uuid5(NAMESPACE_URL, "urn:subscription-ledger:account")
 COMMAND_STREAMS = uuid5(NAMESPACE_URL, "urn:subscription-ledger:command")
+KEY_RING = uuid5(NAMESPACE_URL, "urn:subscription-ledger:api-keys")  # the API keys' stream
 COMMON_FIELDS = ("originator_id", "originator_version", "timestamp")
 
 
@@ -207,6 +208,66 @@ def version_in_force(catalog: Any, day: date) -> Any | None:
                 found is None or version.effective_from > found.effective_from):
             found = version
     return found
+
+
+# -- charges and refunds (R-3.4, R-9.2) --------------------------------------------------
+
+
+def charge_id_of(key: str) -> str:
+    """A charge's id: `ch_` and the first 24 hex characters of the SHA-256 of its
+    idempotency key (R-9.2)."""
+    return "ch_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def command_charge_key(command_id: str, purpose: str) -> str:
+    """The idempotency key of a command's own charge: its id and the purpose (R-3.4)."""
+    return f"cmd:{command_id}:{purpose}"
+
+
+def renewal_charge_key(account_id: str, day: date) -> str:
+    """The idempotency key of a renewal: the account and the billing date (R-3.4)."""
+    return f"renewal:{account_id}:{day.isoformat()}"
+
+
+def refund_request_key(charge_id: str) -> str:
+    """The idempotency key of a refund: the charge id (R-3.4)."""
+    return f"refund:{charge_id}"
+
+
+@dataclass
+class RefCharge:
+    """A charge the account paid, as its event recorded it."""
+
+    charge_id: str
+    kind: str  # membership | purchase
+    amount: Decimal
+    source: str  # earnings | method | promo
+    method_id: str | None
+    billing_date: date | None  # a membership's: the cycle it paid for
+    lot_id: int | None  # a purchase's lot
+    quantity: int = 0
+    refunded: bool = False
+
+
+def not_refundable(view: RefView, charge: RefCharge) -> str | None:
+    """Why R-9.2 refuses to refund `charge` now (None: it may be refunded). A purchase
+    only while its lot is wholly unspent (nothing spent, nothing expired); a membership
+    only for the cycle the account is in, on Plus."""
+    if charge.kind == "purchase":
+        lot = next((lot for lot in view.lots if lot.lot_id == charge.lot_id), None)
+        left = lot.remaining if lot is not None and lot.remaining > 0 else 0
+        if left != charge.quantity:
+            return (f"{charge.quantity - left} of the {charge.quantity} Connects bought "
+                    "were spent or expired")
+        return None
+    if charge.kind != "membership":
+        return f"a {charge.kind} charge is not refundable"
+    if view.plan != "plus":
+        return f"the account is on {view.plan}, not Plus"
+    if charge.billing_date != view.cycle_start:
+        return (f"it paid for the cycle from {charge.billing_date}; the current cycle "
+                f"started on {view.cycle_start}")
+    return None
 
 
 # -- lots (R-5.1, R-5.2) ----------------------------------------------------------------
@@ -456,6 +517,7 @@ class RefState:
     promos_redeemed: set[str] = field(default_factory=set)
     promo_benefits: list[RefPromo] = field(default_factory=list)
     seen_method_ids: set[str] = field(default_factory=set)
+    charges: dict[str, RefCharge] = field(default_factory=dict)  # by charge id (R-9.2)
 
 
 def view_json(v: RefView) -> dict[str, Any]:
@@ -522,6 +584,16 @@ def _purchased(s: RefState, e: Any) -> None:
     _grant(s, e, "purchase")
     if e.source == "earnings":
         s.view.earnings_available -= e.amount
+    _note_charge(s, e, "purchase", None, e.lot_id, e.quantity)
+
+
+def _note_charge(s: RefState, e: Any, kind: str, billing_date: date | None,
+                 lot_id: int | None, quantity: int = 0) -> None:
+    """Remember a charge by its id (events stored before charge ids existed have none)."""
+    charge_id = getattr(e, "charge_id", None)
+    if charge_id is not None:
+        s.charges[charge_id] = RefCharge(charge_id, kind, e.amount, e.source, e.method_id,
+                                         billing_date, lot_id, quantity)
 
 
 def _refunded(s: RefState, e: Any) -> None:
@@ -548,6 +620,7 @@ def _set_suspended(flag: bool) -> Fold:
 def _charged(s: RefState, e: Any) -> None:
     if e.source == "earnings":
         s.view.earnings_available -= e.amount
+    _note_charge(s, e, "membership", e.billing_date, None)
     if e.promo_code is None:
         return
     for benefit in s.promo_benefits:
@@ -600,6 +673,9 @@ def _charge_refunded(s: RefState, e: Any) -> None:
     """R-9.2: the money goes back whole to where it came from."""
     if e.source == "earnings":
         s.view.earnings_available += e.amount
+    charge = s.charges.get(e.charge_id)
+    if charge is not None:
+        charge.refunded = True
 
 
 def _connects_revoked(s: RefState, e: Any) -> None:

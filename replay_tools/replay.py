@@ -11,6 +11,7 @@ from ledger.policy import Catalog
 from replay_tools.checks import billing, invariants, registry
 from replay_tools.checks.context import Check
 from replay_tools.checks.integrity import check_account_row, is_account_event
+from replay_tools.checks.provenance import KeyScopes
 from replay_tools.findings import Findings, Reporter
 from replay_tools.log import Entry
 from replay_tools.reference import event_name
@@ -26,6 +27,7 @@ class Replayer:
         self.through = through
         self.streams: dict[UUID, Stream] = {}
         self.events = 0
+        self.keys = KeyScopes()  # the key ring's scopes, read in log order (R-1.4)
 
     def account_row(self, entry: Entry) -> tuple[str | None, str]:
         """One row of an account stream; returns its digest (None: unusable) and the stream's
@@ -52,7 +54,7 @@ class Replayer:
 
     def _replay(self, s: Stream, event: Any, r: Reporter) -> None:
         name = event_name(event)
-        c = Check(s, event, self.catalog, r)
+        c = Check(s, event, self.catalog, r, self.keys)
         try:
             self._expectations(s, name, r)
             if s.block is not None and not billing.in_block(s, event):

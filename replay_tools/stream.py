@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.policy import PolicyVersion
-from replay_tools.reference import RefState, event_name
+from replay_tools.reference import RefCharge, RefState, event_name
 from replay_tools.reference import fold as reference_fold
 
 GRANTS = ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased", "ConnectsRefunded")
@@ -52,6 +52,15 @@ class Upgrade:
 
 
 @dataclass
+class Refund:
+    """A refund being recorded: the charge, and the command that refunds it (R-9.2)."""
+
+    command_id: str | None
+    charge: RefCharge
+    failed: bool = False  # RefundFailed: the gateway declined it
+
+
+@dataclass
 class Stream:
     uid: UUID
     account_id: str = ""
@@ -68,6 +77,7 @@ class Stream:
     upgrade: Upgrade | None = None
     opening: bool = False
     redeemed: tuple[str, str | None] | None = None  # (code, command_id) of the last redeem
+    refund: Refund | None = None  # a ChargeRefunded whose follow-up is due (R-9.2)
     charged_on: date | None = None
     failed_on: date | None = None
     outcome_on: date | None = None

@@ -8,7 +8,12 @@ from typing import Any
 
 from replay_tools import reference
 from replay_tools.checks.context import Check, discounted, expiry_date
-from replay_tools.checks.funding import check_attempts, check_discount, check_paid
+from replay_tools.checks.funding import (
+    check_attempts,
+    check_charge_id,
+    check_discount,
+    check_paid,
+)
 from replay_tools.findings import Reporter
 from replay_tools.stream import Block, Stream
 
@@ -152,6 +157,7 @@ def _renewal_charge(c: Check, block: Block) -> None:
             c.same("policy_version", version.name, "R-0")
         check_discount(c)
         check_paid(c, e.amount)
+        check_charge_id(c, reference.renewal_charge_key(c.view.account_id, block.day))
         block.outcome = ("CycleRenewed", "plus")
         return
     c.same("amount", block.amount, "R-4.8")

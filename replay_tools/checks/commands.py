@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from replay_tools.findings import Findings, Reporter
 
-NOT_REMEMBERED = frozenset({"PaymentFailed"})
+# The one fact a rejected command leaves: it has no record.
+NOT_REMEMBERED = frozenset({"PaymentFailed", "RefundFailed"})
 
 
 @dataclass

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.policy import Catalog, PolicyVersion
 from replay_tools import reference
 from replay_tools.findings import Reporter
 from replay_tools.reference import RefState, RefView, event_name
 from replay_tools.stream import Stream
+
+if TYPE_CHECKING:
+    from replay_tools.checks.provenance import KeyScopes
 
 CENT = Decimal("0.01")
 
@@ -22,6 +25,7 @@ class Check:
     event: Any
     catalog: Catalog
     r: Reporter
+    keys: KeyScopes | None = None  # the key ring's scopes so far
 
     @property
     def state(self) -> RefState:

@@ -10,7 +10,13 @@ from decimal import Decimal
 
 from replay_tools import reference
 from replay_tools.checks.context import Check, discounted, expiry_date
-from replay_tools.checks.funding import check_attempts, check_discount, check_paid
+from replay_tools.checks.corrections import goodwill
+from replay_tools.checks.funding import (
+    check_attempts,
+    check_charge_id,
+    check_discount,
+    check_paid,
+)
 from replay_tools.reference import CONNECTS_KINDS
 from replay_tools.stream import Expect, Upgrade
 
@@ -94,12 +100,19 @@ def charged(c: Check) -> None:
     c.same("policy_version", upgrade.version.name, "R-0")
     check_discount(c)
     check_paid(c, e.amount)
+    if e.command_id is not None:
+        check_charge_id(c, reference.command_charge_key(e.command_id, "upgrade"))
 
 
 def granted(c: Check) -> None:
     e, upgrade = c.event, c.stream.upgrade
     c.same("lot_id", c.view.next_lot_id, "R-5.1")
+    if e.source == "goodwill":
+        goodwill(c)
+        return
     if e.source != "proration":
+        c.fail("R-5.1", f"a grant with source {e.source}; commands grant proration "
+               "(R-5.3) and goodwill (R-9.1)")
         return
     if upgrade is None:
         c.fail("R-5.3", "a proration grant without an upgrade")
@@ -160,6 +173,8 @@ def purchased(c: Check) -> None:
     c.same("expires_on", expiry_date(version, c.day), "R-5.2")
     c.same("lot_id", view.next_lot_id, "R-5.1")
     check_paid(c, e.amount)
+    if e.command_id is not None:
+        check_charge_id(c, reference.command_charge_key(e.command_id, "purchase"))
 
 
 def submitted(c: Check) -> None:

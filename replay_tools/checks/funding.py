@@ -7,7 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from replay_tools.checks.context import Check, discounted
-from replay_tools.reference import backup_card, paying_source, percent_off, primary
+from replay_tools.reference import (
+    backup_card,
+    charge_id_of,
+    paying_source,
+    percent_off,
+    primary,
+)
 
 ZERO = Decimal("0")
 
@@ -77,3 +83,20 @@ def check_discount(c: Check) -> None:
     c.same("promo_code", code, "R-4.8")
     c.same("percent_off", percent, "R-4.8")
     c.same("amount", amount, "R-4.8")
+
+
+BACKUP = ":backup"  # a declined PayPal charge's second request, to the backup card
+
+
+def check_charge_id(c: Check, key: str) -> None:
+    """A charge's id comes from its idempotency key (R-9.2), is this account's only charge
+    of that id, and a method's capture names the request that took the money (R-3.4).
+    Charges stored before charge ids existed carry none."""
+    e = c.event
+    if e.charge_id is None:
+        return
+    c.same("charge_id", charge_id_of(key), "R-9.2")
+    if e.charge_id in c.state.charges:
+        c.fail("R-9.2", f"a second charge with the id {e.charge_id}")
+    captured = key if len(e.attempts) <= 1 else key + BACKUP
+    c.same("gateway_key", captured if e.source == "method" else None, "R-3.4")

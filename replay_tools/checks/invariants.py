@@ -28,7 +28,8 @@ def before_event(s: Stream, event: Any, r: Reporter) -> None:
         if s.charged_on == day or s.failed_on == day:
             r.fail("invariant", "R-3.3", f"a second charge attempt for the billing date {day}")
         s.failed_on = day
-    elif name in ("CycleRenewed", "PlanDowngraded"):
+    elif name in ("CycleRenewed", "PlanDowngraded") and getattr(
+            event, "reason", None) != "refunded":  # a refund's downgrade is no outcome
         if s.outcome_on == day:
             r.fail("invariant", "R-4.9", f"a second outcome for the billing date {day}")
         s.outcome_on = day

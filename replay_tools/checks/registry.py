@@ -16,22 +16,18 @@ from collections.abc import Callable
 from replay_tools.checks.accounts import ACCOUNT_CHECKS
 from replay_tools.checks.billing import SCHEDULED
 from replay_tools.checks.context import Check
+from replay_tools.checks.corrections import CORRECTION_CHECKS, refund_downgrade
 from replay_tools.checks.derive import DERIVE_CHECKS
 from replay_tools.checks.records import RECORD_CHECKS
 
 CheckFn = Callable[[Check], None]
 
-COMMAND_CHECKS: dict[str, CheckFn] = {**ACCOUNT_CHECKS, **RECORD_CHECKS, **DERIVE_CHECKS}
+COMMAND_CHECKS: dict[str, CheckFn] = {**ACCOUNT_CHECKS, **RECORD_CHECKS, **DERIVE_CHECKS,
+                                      **CORRECTION_CHECKS}
 
-# Account event types recorded by commands that the audit folds but does not re-derive.
-EXEMPT: dict[str, str] = {
-    # The corrections of R-9 are folded (replay_tools/reference.py) and so reach the
-    # balance, view and agreement checks; their own decisions (refundable, whole, once)
-    # are not re-derived yet.
-    "ChargeRefunded": "R-9.2 decision not re-derived yet; folded into every balance check",
-    "ConnectsRevoked": "R-9.2 decision not re-derived yet; folded into every balance check",
-    "RefundFailed": "R-9.2: records a gateway's answer, changes no balance",
-}
+# Account event types recorded by commands that the audit folds but does not re-derive
+# (type name -> why). None now: the corrections of R-9 are checks/corrections.py's.
+EXEMPT: dict[str, str] = {}
 
 # Streams that are not accounts' (topic -> why), besides the command records.
 OTHER_STREAMS: dict[str, str] = {
@@ -53,7 +49,7 @@ def check_command_event(c: Check) -> None:
     if check is not None:
         check(c)
     elif c.name == "PlanDowngraded" and getattr(c.event, "reason", None) == "refunded":
-        pass  # R-9.2: a refunded membership goes to Basic at once, by the command
+        refund_downgrade(c)  # R-9.2: a refunded membership goes to Basic at once
     elif c.name in SCHEDULED_ONLY:
         c.fail("R-8.2", f"{c.name} is recorded by a billing date, not by a command")
     elif c.name not in EXEMPT:
