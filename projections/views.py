@@ -180,6 +180,10 @@ class ViewRecorderMixin(ViewSQL):
         c.execute(f"PRAGMA table_info({table})")
         return {str(r["name"] if isinstance(r, dict) else r[1]) for r in c.fetchall()}
 
+    def _schema_present_now(self) -> bool:
+        with self._cursor(commit=False) as c:
+            return self._schema_present(c)
+
     def _schema_present(self, c: Any) -> bool:
         names = sorted({m.group(1) for s in SCHEMA
                         if (m := re.search(r"(?:TABLE|INDEX) IF NOT EXISTS (\w+)", s))})

@@ -1,7 +1,9 @@
-"""`ledger-replay rebuild` while `ledger submit` writers run (issue 9): every writer exits
-0 with every command accepted, every rebuild exits 0, and afterwards the views equal a
-fresh fold of the log and the audit is clean. On a SQLite file and on PostgreSQL, all
-from outside, as separate processes."""
+"""`ledger-replay rebuild` while writer processes run (issue 9): every writer exits 0
+with every command accepted, every rebuild exits 0, and afterwards the views equal a
+fresh fold of the log and the audit is clean. And the views' missing indexes added at
+open by a new process (`ledger accounts`) while writers run (issue 11): no writer
+fails, no deadlock. On a SQLite file and on PostgreSQL, all from outside, as separate
+processes."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pytest
 
 from ledger import Ledger
 from projections.rebuild import rebuild_views
-from projections.views import ACCOUNT_COLUMNS, ACCOUNTS, HISTORY, HISTORY_COLUMNS
+from projections.views import ACCOUNT_COLUMNS, ACCOUNTS, HISTORY, HISTORY_COLUMNS, SCHEMA
 from tests.integration.checks import CLOCK, ROOT, audit_exit, check_log, child_env
 
 pytestmark = pytest.mark.slow
@@ -27,8 +29,9 @@ REBUILDS = 4  # each starts and ends while every writer is writing
 
 def _tool(name: str) -> list[str]:
     script = Path(sys.executable).with_name(name)
+    module = "ledger.cli" if name == "ledger" else "replay_tools.cli"
     return [str(script)] if script.exists() else [
-        sys.executable, "-c", "import sys; from replay_tools.cli import main; sys.exit(main())"]
+        sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
 
 
 def _seed(url: str) -> None:
@@ -64,17 +67,72 @@ def _table(led: Ledger, table: str, columns: str) -> list[tuple[Any, ...]]:
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
 
 
+def _start_writers(url: str, folder: Path) -> list[subprocess.Popen[bytes]]:
+    env = child_env(LEDGER_CLOCK=CLOCK)
+    writers = []
+    for w in range(WRITERS):
+        with (folder / f"writer-{w}.out").open("w") as out, (
+                folder / f"writer-{w}.err").open("w") as err:  # files: a pipe fills up
+            writers.append(subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.workers.steady_writer", url, str(w),
+                 str(folder / "stop")], cwd=ROOT, env=env, stdout=out, stderr=err))
+    return writers
+
+
+def _stop_writers(writers: list[subprocess.Popen[bytes]], folder: Path) -> int:
+    """Stop them; every writer exited 0 with every command accepted. How many commands."""
+    (folder / "stop").touch()
+    for p in writers:
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    written = 0
+    for w, p in enumerate(writers):
+        err = (folder / f"writer-{w}.err").read_text()
+        assert p.returncode == 0, f"a writer exited {p.returncode}: {err[-2000:]}"
+        results = [json.loads(line) for line in
+                   (folder / f"writer-{w}.out").read_text().splitlines() if line.strip()]
+        refused = [r for r in results if not r.get("ok")]
+        assert not refused, refused[:3]
+        written += len(results)
+    return written
+
+
+INDEXES = [s.split()[5] for s in SCHEMA if s.startswith("CREATE INDEX")]
+
+
+def test_missing_indexes_are_added_at_open_while_writers_run(url: str, tmp_path: Path) -> None:
+    _seed(url)
+    led = Ledger.open(url, clock=CLOCK)
+    writers = _start_writers(url, tmp_path)
+    opened = []
+    try:
+        _wait_for_writes(tmp_path)
+        for _ in range(4):
+            with led.views._cursor(commit=True) as c:  # a store from before these indexes
+                led.views.lock_writers_in(c)  # (in the writers' lock order, as the ledger)
+                for name in INDEXES:
+                    c.execute(f"DROP INDEX IF EXISTS {name}")
+            assert not led.views._schema_present_now()
+            opened.append(subprocess.run(
+                [*_tool("ledger"), "--store", url, "accounts", "--kind", "freelancer",
+                 "--json"], cwd=ROOT, env=child_env(LEDGER_CLOCK=CLOCK),
+                capture_output=True, text=True, timeout=240))
+            assert led.views._schema_present_now(), "the indexes were not added at open"
+            assert all(p.poll() is None for p in writers), "a writer stopped"
+    finally:
+        written = _stop_writers(writers, tmp_path)
+        led.close()
+    for r in opened:
+        assert r.returncode == 0, f"ledger accounts exited {r.returncode}: {r.stderr[-2000:]}"
+    assert written > WRITERS * 20
+
+
 def test_rebuild_while_writers_run(url: str, tmp_path: Path) -> None:
     _seed(url)
     env = child_env(LEDGER_CLOCK=CLOCK)
-    stop = tmp_path / "stop"
-    writers = []
-    for w in range(WRITERS):
-        with (tmp_path / f"writer-{w}.out").open("w") as out, (
-                tmp_path / f"writer-{w}.err").open("w") as err:  # files: a pipe fills up
-            writers.append(subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.workers.steady_writer", url, str(w),
-                 str(stop)], cwd=ROOT, env=env, stdout=out, stderr=err))
+    writers = _start_writers(url, tmp_path)
     rebuilds: list[subprocess.CompletedProcess[str]] = []
     try:
         _wait_for_writes(tmp_path)
@@ -84,23 +142,9 @@ def test_rebuild_while_writers_run(url: str, tmp_path: Path) -> None:
                 capture_output=True, text=True, timeout=240))
             assert all(p.poll() is None for p in writers), "a writer stopped mid-rebuilds"
     finally:
-        stop.touch()
-        for p in writers:
-            try:
-                p.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        written = _stop_writers(writers, tmp_path)
     for r in rebuilds:
         assert r.returncode == 0, f"rebuild exited {r.returncode}: {r.stderr[-2000:]}"
-    written = 0
-    for w, p in enumerate(writers):
-        err = (tmp_path / f"writer-{w}.err").read_text()
-        assert p.returncode == 0, f"a writer exited {p.returncode}: {err[-2000:]}"
-        results = [json.loads(line) for line in
-                   (tmp_path / f"writer-{w}.out").read_text().splitlines() if line.strip()]
-        refused = [r for r in results if not r.get("ok")]
-        assert not refused, refused[:3]
-        written += len(results)
     assert written > WRITERS * 20
 
     led = Ledger.open(url, clock=CLOCK)
