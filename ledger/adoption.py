@@ -1,40 +1,42 @@
 """Adopted policy versions (R-8.7): the content and SHA-256 of each catalog version the
 ledger has decided under, kept in the store so that the catalog cannot change under it.
 
-A version's stream is one `PolicyVersionAdopted` event (uuid5 of its name), meant to be
-saved in the transaction of the first command or billing date decided under it. What is
-here is data and comparison only (no decision), so the audit may use it too:
+One stream (`ADOPTIONS_ID`) holds a `PolicyVersionAdopted` event per adopted version, in
+the order adopted, each chained to the one before (`prev_hash`). It is saved in the
+transaction of the first command or billing date decided under the version
+(ledger/application.py, `_save_noted`): a decision dated D adopts every catalog version
+that starts on or before D. One stream, so that opening a store reads every adopted
+version in one lookup (a catalog that lacks one is refused too), and two writers adopting
+at once meet as a write conflict on that stream: the loser reads what the winner
+adopted, compares it with its own catalog and decides again.
 
-- `adopted_event(version, at, recorded_at)`: the aggregate to save with that decision;
+What is here is data and comparison only (no decision), so the audit may use it too:
+
+- `adopt(log, versions, at, recorded_at)`: the adoption log with these versions added;
+- `adopted_event(version, at, recorded_at)`: a new log adopting one version;
 - `catalog_differences(catalog, adopted)`: each adopted version the catalog lacks or
   holds with other content, naming the version and the fields (`policy_mismatch`);
 - `check_catalog(catalog, adopted)`: raises `policy_mismatch` when there is any;
 - `catalog_from_adopted(adopted)`: a Catalog rebuilt from the adopted versions alone,
   for an audit that has no catalog file.
-
-Status: not yet wired into Ledger (see the issue-10 report): nothing writes these
-events yet.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from ledger.errors import LedgerError
-from ledger.integrity import canonical_json
+from ledger.integrity import canonical_json, event_digest
 from ledger.policy import Catalog, PolicyVersion, parse_catalog
 
 ADOPTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:subscription-ledger:policy-version")
-
-
-def adoption_uuid(version_name: str) -> UUID:
-    return uuid5(ADOPTION_NAMESPACE, version_name)
+ADOPTIONS_ID = uuid5(ADOPTION_NAMESPACE, "adopted policy versions")
 
 
 def version_content(version: PolicyVersion) -> dict[str, Any]:
@@ -47,18 +49,29 @@ def content_digest(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(dict(content)).encode()).hexdigest()
 
 
+def _digest(event: Any) -> str:
+    fields = dict(vars(event))
+    fields["originator_id"] = fields["originator_id"].hex
+    return event_digest(type(event).TOPIC, fields)
+
+
 class PolicyAdoption(Aggregate):
+    """The store's adopted versions: name -> content, and name -> SHA-256."""
+
     TOPIC = "ledger/PolicyAdoption"
 
     def __init__(self) -> None:
-        self.name = ""
-        self.content: dict[str, Any] = {}
-        self.sha256 = ""
+        self.versions: dict[str, dict[str, Any]] = {}
+        self.sha256: dict[str, str] = {}
+        self.last_digest = ""
 
     class Event(Aggregate.Event):
         TOPIC = "ledger/PolicyAdoption.Event"
 
     class PolicyVersionAdopted(Event, Aggregate.Created):
+        """One version adopted. The first starts the stream; later ones extend it (one
+        event type for both, so every adoption reads the same)."""
+
         TOPIC = "ledger/PolicyVersionAdopted"
         name: str
         content: dict[str, Any]
@@ -66,21 +79,46 @@ class PolicyAdoption(Aggregate):
         at: datetime
         prev_hash: str
 
+        def mutate(self, aggregate: Any) -> Any:
+            if aggregate is None:
+                return super().mutate(None)
+            return Aggregate.Event.mutate(self, aggregate)  # type: ignore[arg-type]
+
         def apply(self, aggregate: Any) -> None:
-            aggregate.name = self.name
-            aggregate.content = dict(self.content)
-            aggregate.sha256 = self.sha256
+            aggregate.versions[self.name] = dict(self.content)
+            aggregate.sha256[self.name] = self.sha256
+            aggregate.last_digest = _digest(self)
+
+    @property
+    def adopted(self) -> dict[str, dict[str, Any]]:
+        return dict(self.versions)
+
+
+def adopt(log: PolicyAdoption | None, versions: Iterable[PolicyVersion], at: datetime,
+          recorded_at: datetime) -> PolicyAdoption | None:
+    """The log with each of `versions` it does not hold yet adopted by a decision
+    effective at `at` (pending, to save with it); None when there was none and is none."""
+    for version in versions:
+        if log is not None and version.name in log.versions:
+            continue
+        content = version_content(version)
+        fields = {"name": version.name, "content": content, "sha256": content_digest(content),
+                  "at": at, "timestamp": recorded_at}
+        if log is None:
+            log = PolicyAdoption._create(PolicyAdoption.PolicyVersionAdopted, id=ADOPTIONS_ID,
+                                         prev_hash="", **fields)
+        else:
+            log.trigger_event(PolicyAdoption.PolicyVersionAdopted, prev_hash=log.last_digest,
+                              originator_topic=PolicyAdoption.TOPIC, **fields)
+    return log
 
 
 def adopted_event(version: PolicyVersion, at: datetime, recorded_at: datetime
                   ) -> PolicyAdoption:
-    """The adoption of `version` by a decision effective at `at`."""
-    content = version_content(version)
-    adoption: PolicyAdoption = PolicyAdoption._create(
-        PolicyAdoption.PolicyVersionAdopted, id=adoption_uuid(version.name),
-        timestamp=recorded_at, name=version.name, content=content,
-        sha256=content_digest(content), at=at, prev_hash="")
-    return adoption
+    """A new adoption log holding `version`, adopted by a decision effective at `at`."""
+    log = adopt(None, [version], at, recorded_at)
+    assert log is not None
+    return log
 
 
 def _field_differences(path: str, held: Any, given: Any) -> list[str]:
@@ -127,3 +165,12 @@ def catalog_from_adopted(adopted: Mapping[str, Mapping[str, Any]],
     """The catalog the log itself holds: the adopted versions in effective_from order."""
     versions = sorted((dict(c) for c in adopted.values()), key=lambda c: c["effective_from"])
     return parse_catalog({"versions": versions, "promo_codes": promo_codes or []})
+
+
+def store_catalog(adopted: Mapping[str, Mapping[str, Any]], fallback: Catalog) -> Catalog:
+    """The catalog a store holds when no catalog file is given: its adopted versions,
+    with the fallback's promo codes (they are not versioned); the fallback itself for a
+    store that has adopted nothing yet (written before R-8.7)."""
+    if not adopted:
+        return fallback
+    return catalog_from_adopted(adopted, fallback.model_dump(mode="json")["promo_codes"])

@@ -24,11 +24,12 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Operationa
 from ledger import api_keys as _api_keys  # noqa: F401 - registers the key ring's topics
 from ledger.account import Account, account_uuid, shown_data
 from ledger.account_cache import AccountCache
+from ledger.adoption import ADOPTIONS_ID, PolicyAdoption, adopt, check_catalog, store_catalog
 from ledger.billing_run import billing_run
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
 from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind, fingerprint
 from ledger.deciding import Decision, decide
-from ledger.errors import LedgerError
+from ledger.errors import CatalogError, LedgerError
 from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_command_id, new_record
@@ -58,7 +59,10 @@ class Ledger(Application[UUID]):
     name = "ledger"
 
     def __init__(self, store: StoreSpec, *, clock: Clock, catalog: Catalog,
-                 gateway: Gateway) -> None:
+                 gateway: Gateway, catalog_from_store: bool = False) -> None:
+        """`catalog_from_store`: use the versions the store adopted (R-8.7), `catalog`
+        only for a store that adopted none; otherwise `catalog` must agree with them
+        (`policy_mismatch`)."""
         self.store = store
         self.clock = clock
         self.catalog = catalog
@@ -73,18 +77,38 @@ class Ledger(Application[UUID]):
         if isinstance(self.recorder, InlineViews):
             self.recorder.views = self.views
         self.cache = AccountCache(self.recorder.max_notification_id)
+        # R-8.7: the versions this store adopted, read once here and kept in memory (read
+        # again after a save that failed, when another writer may have adopted).
+        self._adoption: PolicyAdoption | None = None
+        self._adoption_read = False
+        try:
+            self._read_adoption(check=not catalog_from_store)
+            if catalog_from_store:
+                self.catalog = store_catalog(self.adopted, catalog)
+        except CatalogError:
+            pass  # adopted versions that make no valid catalog: the audit reports them
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock | datetime | str | None = None,
-             policy: Any = None, gateway: Gateway | None = None) -> Ledger:
+             policy: Any = None, gateway: Gateway | None = None,
+             policy_from_store: bool = False) -> Ledger:
         """Open (creating if needed) the store at `url` (default: LEDGER_STORE or
-        sqlite:///ledger.db). `clock` fixes "now"; `policy` is a catalog file or data."""
+        sqlite:///ledger.db). `clock` fixes "now"; `policy` is a catalog file or data
+        (default: LEDGER_POLICY, else the built-in catalog). A catalog that differs from a
+        version the store adopted is refused (`policy_mismatch`, R-8.7).
+        `policy_from_store`: when no catalog is named, use the versions the store adopted
+        (the auditor's tools: the log alone is enough)."""
 
         store = parse_store_url(url)
-        catalog = load_catalog(policy if policy is not None else os.environ.get("LEDGER_POLICY"))
+        source = policy if policy is not None else os.environ.get("LEDGER_POLICY")
+        catalog = load_catalog(source)
         clock = clock if clock is not None else os.environ.get("LEDGER_CLOCK")
         return cls(store, clock=make_clock(clock), catalog=catalog,
-                   gateway=gateway or SimulatedGateway(journal_for(store)))
+                   gateway=gateway or SimulatedGateway(journal_for(store)),
+                   catalog_from_store=policy_from_store and source is None)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Hand the domain events to the recorder, which folds them into the views.
@@ -381,12 +405,67 @@ class Ledger(Application[UUID]):
         return self._load_uuid(account_uuid(account_id))
 
     def _save_noted(self, *aggregates: Account | CommandRecord) -> None:
-        """Save in one transaction, and tell the cache where the log now ends."""
+        """Save in one transaction, and tell the cache where the log now ends. The
+        policy versions these events are the first decided under are adopted in the same
+        transaction (R-8.7)."""
         keys = [key for a in aggregates if isinstance(a, Account)
                 for e in a.pending_events if (key := getattr(e, "gateway_key", None))]
-        recordings = self.save(*aggregates)
+        adoption = self._adopting(aggregates)
+        try:
+            recordings = self.save(*(() if adoption is None else (adoption,)), *aggregates)
+        except BaseException:
+            if adoption is not None:
+                # Not recorded (or not known to be): read the adoptions again before the
+                # next save. A concurrent writer that adopted first made this a write
+                # conflict, retried by the caller like any other.
+                self._adoption, self._adoption_read = None, False
+            raise
+        self._adoption = adoption or self._adoption
         self.cache.note_saved(r.notification.id for r in recordings)
         self.gateway.note_committed(keys)
+
+    # -- adopted policy versions (R-8.7) -------------------------------------------
+
+    def _read_adoption(self, check: bool = True) -> None:
+        try:
+            self._adoption = cast(PolicyAdoption, self.repository.get(ADOPTIONS_ID))
+        except AggregateNotFoundError:
+            self._adoption = None
+        self._adoption_read = True
+        if check:
+            check_catalog(self.catalog, self.adopted)
+
+    @property
+    def adopted(self) -> dict[str, dict[str, Any]]:
+        """The versions this store adopted: name -> content (R-8.7)."""
+        if not self._adoption_read:
+            self._read_adoption()
+        return self._adoption.adopted if self._adoption is not None else {}
+
+    def adopted_versions(self) -> list[dict[str, Any]]:
+        """Each adopted version's name, start and SHA-256, in the order adopted."""
+        held = self.adopted  # read when not known
+        log = self._adoption
+        return [{"name": name, "effective_from": content.get("effective_from"),
+                 "sha256": log.sha256[name]} for name, content in held.items()
+                ] if log is not None else []
+
+    def _adopting(self, aggregates: Iterable[Account | CommandRecord]
+                  ) -> PolicyAdoption | None:
+        """The adoption log with the versions these pending events are the first decided
+        under, or None when every one is adopted already. A decision dated D adopts every
+        catalog version that starts on or before D (a catch-up of billing dates before D,
+        or a cycle's anchor, may have used an earlier one)."""
+        events = [e for a in aggregates for e in a.pending_events]
+        if not events:
+            return None
+        at = max(e.at for e in events)
+        held = self.adopted
+        due = [v for v in self.catalog.versions
+               if v.effective_from <= at.date() and v.name not in held]
+        if not due:
+            return None
+        return adopt(self._adoption, due, at, max(e.timestamp for e in events))
 
     def _load_uuid(self, uid: UUID) -> Account | None:
         acct = self.cache.get(uid)

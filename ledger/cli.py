@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,8 +112,10 @@ def _failure(exc: BaseException, args: argparse.Namespace | None) -> tuple[str, 
     if isinstance(exc, StoreError | CatalogError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, LedgerError):
+        # policy_mismatch (R-8.7): the store cannot be used with this catalog, like a bad
+        # catalog file.
         return f"{exc.code}: {exc.message}", (
-            EXIT_USAGE if exc.code == "future_dated" else EXIT_REJECTED)
+            EXIT_USAGE if exc.code in ("future_dated", "policy_mismatch") else EXIT_REJECTED)
     return store_failure_message(exc, getattr(args, "store", None)), EXIT_USAGE
 
 
@@ -203,6 +206,35 @@ def _policy(args: argparse.Namespace) -> int:
     names = ", ".join(f"{v.name} from {v.effective_from}" for v in catalog.versions)
     emit(f"ok: {len(catalog.versions)} versions ({names}), "
          f"{len(catalog.promo_codes)} promo codes")
+    if args.store is None and not os.environ.get("LEDGER_STORE"):
+        return EXIT_OK
+    return _check_against_store(args, catalog)
+
+
+def _check_against_store(args: argparse.Namespace, catalog: Any) -> int:
+    """R-8.7: the catalog against the versions the store adopted; one line each."""
+    from ledger.adoption import catalog_differences
+    from ledger.application import Ledger
+    from ledger.clock import make_clock
+    from ledger.gateway import SimulatedGateway, journal_for
+    from ledger.policy import default_catalog
+    from ledger.stores import parse_store_url
+
+    require_existing_store(args.store)
+    store = parse_store_url(args.store)
+    ledger = Ledger(store, clock=make_clock(args.clock), catalog=default_catalog(),
+                    gateway=SimulatedGateway(journal_for(store)), catalog_from_store=True)
+    try:
+        adopted = ledger.adopted
+    finally:
+        ledger.close()
+    differences = catalog_differences(catalog, adopted)
+    for line in differences:
+        emit(f"policy_mismatch: {line}")
+    if differences:
+        return EXIT_REJECTED
+    emit(f"ok: agrees with the {len(adopted)} versions the store adopted"
+         + (f" ({', '.join(adopted)})" if adopted else ""))
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from ledger.policy import Catalog
 from projections.views import ViewRecorderMixin
 from replay_tools.anchor import Anchor, AnchorChecks
+from replay_tools.checks import adoption
 from replay_tools.checks.agreement import check_agreement
 from replay_tools.checks.billing import SCHEDULED
 from replay_tools.checks.commands import CommandRecords
@@ -64,7 +65,9 @@ def run_audit(app: Ledger, through: datetime | None = None,
         return run_parallel(app, through, progress, anchors, workers)
     findings = Findings()
     started = time.perf_counter()
-    part = Partition(app.catalog, findings, through)
+    # re-derive with the versions the log adopted, not with a catalog file.
+    catalog = adoption.log_catalog(app.recorder, app.mapper, app.catalog, findings)
+    part = Partition(catalog, findings, through)
     merge = Merge(app.views, findings, anchors or [])
     read = 0
     for page in read_log(app.recorder, app.mapper):
@@ -93,6 +96,7 @@ class Partition:
     def __init__(self, catalog: Catalog, findings: Findings, through: datetime | None) -> None:
         self.findings = findings
         self.replayer = Replayer(catalog, findings, through)
+        self.adoptions = adoption.Adoptions(findings)
         self.commands = 0
 
     def row(self, entry: Entry) -> Item:
@@ -106,6 +110,8 @@ class Partition:
             if digest is not None and event_name(event) == "CommandAccepted":
                 note = ("record", event.command_id, list(event.events), r.account)
             stream = r.account or ""
+        elif entry.topic == adoption.TOPIC:  # one stream: one partition holds it all
+            digest, stream = self.adoptions.row(entry), adoption.LABEL
         elif entry.topic in OTHER_STREAMS:
             digest, stream = _other_row(entry, self.findings)
             self.note_other(entry)
@@ -131,6 +137,7 @@ class Partition:
         return {
             "account_events": self.replayer.events,
             "command_records": self.commands,
+            "policy_adoptions": self.adoptions.version,
             "accounts": len(streams),
             "views_compared": check_agreement(views, streams, self.findings, through, mine),
             "history_rows_compared": check_history(views, recorder, mapper, self.findings,
@@ -179,6 +186,7 @@ def report(app: Ledger, through: datetime | None, findings: Findings, merge: Mer
         "last_notification_id": log.last_id,
         "account_events": counts["account_events"],
         "command_records": counts["command_records"],
+        "policy_adoptions": counts.get("policy_adoptions", 0),
         "accounts": counts["accounts"],
         "views_compared": counts["views_compared"],
         "history_rows_compared": counts["history_rows_compared"],
@@ -218,6 +226,7 @@ def render_text(report: AuditReport) -> str:
         ("events read", f"{s['notifications']:,}"),
         ("  account events", f"{s['account_events']:,}"),
         ("  command records", f"{s['command_records']:,}"),
+        ("  policy adoptions", f"{s['policy_adoptions']:,}"),
         ("accounts", f"{s['accounts']:,}"),
         ("views compared", f"{s['views_compared']:,}"),
         ("history rows compared", f"{s['history_rows_compared']:,}"),

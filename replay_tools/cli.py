@@ -115,7 +115,8 @@ def _failure(exc: BaseException, args: argparse.Namespace | None) -> tuple[str, 
     if isinstance(exc, StoreError | CatalogError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, LedgerError):
-        return f"{exc.code}: {exc.message}", EXIT_FINDINGS
+        return f"{exc.code}: {exc.message}", (
+            EXIT_USAGE if exc.code == "policy_mismatch" else EXIT_FINDINGS)
     return store_failure_message(exc, getattr(args, "store", None)), EXIT_USAGE
 
 
@@ -127,7 +128,8 @@ def open_store(url: str | None, clock: str | None, policy: str | None) -> Ledger
     if clock is not None:
         instant(clock, "--clock")
     try:
-        return Ledger.open(url, clock=clock, policy=policy)
+        # without --policy (or LEDGER_POLICY), the versions the store adopted.
+        return Ledger.open(url, clock=clock, policy=policy, policy_from_store=True)
     except (StoreError, CatalogError):
         raise
     except ValueError as exc:

@@ -30,6 +30,7 @@ from uuid import UUID
 from ledger.application import Ledger  # first: the store's modules before the audit's
 from replay_tools.anchor import Anchor
 from replay_tools.audit import AuditReport, Item, Merge, Partition, report
+from replay_tools.checks.adoption import log_catalog
 from replay_tools.findings import Findings
 from replay_tools.log import read_pages
 from replay_tools.reference import KEY_RING
@@ -73,10 +74,12 @@ def run_parallel(app: Ledger, through: datetime | None,
     started = time.perf_counter()
     stop = app.recorder.max_notification_id() or 0
     merge = Merge(app.views, findings, anchors or [])
+    # the versions the log adopted, read once here, for every worker.
+    catalog = log_catalog(app.recorder, app.mapper, app.catalog, findings)
     ctx = multiprocessing.get_context("spawn")
     queues: list[Any] = [ctx.Queue(PAGES_IN_FLIGHT) for _ in range(workers)]
     procs = [ctx.Process(target=_work, daemon=True, name=f"ledger-audit-{k}",
-                         args=(app.store.url, app.catalog, through, stop, k, workers,
+                         args=(app.store.url, catalog, through, stop, k, workers,
                                queues[k]))
              for k in range(workers)]
     for p in procs:
@@ -139,7 +142,7 @@ def _work(url: str, catalog: Catalog, through: datetime | None, stop: int, k: in
     secrets: tuple[str, ...] = ()
     try:
         secrets = parse_store_url(url).secrets
-        app = Ledger.open(url, policy=catalog)
+        app = Ledger.open(url, policy_from_store=True)  # the catalog came with the task
         try:
             findings = Findings()
             part = Partition(catalog, findings, through)

@@ -36,8 +36,8 @@ OTHER_STREAMS: dict[str, str] = {
     "ledger/ApiKeyRevoked": "the API key ring, not an account (ledger/api_keys.py)",
     "ledger/WebhookEndpointCreated": "webhook endpoint registry, not an account (webhooks/)",
     "ledger/WebhookEndpointDeleted": "webhook endpoint registry, not an account (webhooks/)",
-    "ledger/PolicyVersionAdopted": "a policy version's content and SHA-256 (R-8.7, "
-                                   "ledger/adoption.py), not an account",
+    "ledger/PolicyVersionAdopted": "a policy version's content and SHA-256 (R-8.7): "
+                                   "checked by checks/adoption.py, not an account",
 }
 
 SCHEDULED_ONLY = SCHEDULED - COMMAND_CHECKS.keys()

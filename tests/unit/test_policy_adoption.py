@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from ledger.adoption import (
+    ADOPTIONS_ID,
+    adopt,
     adopted_event,
     catalog_differences,
     catalog_from_adopted,
@@ -81,8 +83,24 @@ def test_the_adoption_event_carries_the_content_and_its_sha256() -> None:
     adoption = adopted_event(version, at, at)
     event = adoption.collect_events()[0]
     assert type(event).__name__ == "PolicyVersionAdopted"
-    assert adoption.content == version_content(version)
-    assert adoption.sha256 == content_digest(version_content(version))
-    assert len(adoption.sha256) == 64
+    assert adoption.adopted == {version.name: version_content(version)}
+    assert event.sha256 == adoption.sha256[version.name] == content_digest(
+        version_content(version))
+    assert len(event.sha256) == 64
     assert content_digest({**version_content(version), "connect_price": "0.16"}) != (
-        adoption.sha256)
+        event.sha256)
+
+
+def test_later_adoptions_extend_the_one_stream_each_chained_to_the_one_before() -> None:
+    """R-8.7: one stream, versions 1, 2, ...; adopting a held version adds nothing."""
+    first, second = default_catalog().versions[:2]
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+    log = adopt(None, [first], at, at)
+    assert log is not None
+    log = adopt(log, [first, second], at, at)
+    assert log is not None
+    events = log.collect_events()
+    assert [(e.originator_id, e.originator_version) for e in events] == [
+        (ADOPTIONS_ID, 1), (ADOPTIONS_ID, 2)]
+    assert events[0].prev_hash == "" and len(events[1].prev_hash) == 64
+    assert list(log.adopted) == [first.name, second.name]
