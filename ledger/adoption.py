@@ -82,7 +82,7 @@ class PolicyAdoption(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             if aggregate is None:
                 return super().mutate(None)
-            return Aggregate.Event.mutate(self, aggregate)  # type: ignore[arg-type]
+            return Aggregate.Event.mutate(self, aggregate)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.versions[self.name] = dict(self.content)

@@ -456,10 +456,10 @@ class Ledger(Application[UUID]):
         under, or None when every one is adopted already. A decision dated D adopts every
         catalog version that starts on or before D (a catch-up of billing dates before D,
         or a cycle's anchor, may have used an earlier one)."""
-        events = [e for a in aggregates for e in a.pending_events]
+        events: list[Any] = [e for a in aggregates for e in a.pending_events]
         if not events:
             return None
-        at = max(e.at for e in events)
+        at: datetime = max(e.at for e in events)
         held = self.adopted
         due = [v for v in self.catalog.versions
                if v.effective_from <= at.date() and v.name not in held]
