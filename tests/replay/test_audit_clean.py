@@ -29,7 +29,9 @@ def test_a_clean_store_audits_clean_with_exit_0(capsys: pytest.CaptureFixture[st
     assert set(summary["by_category"]) == {"integrity", "rederive", "invariant", "agreement"}
     assert summary["accounts"] == 6
     assert summary["views_compared"] == 6
-    assert summary["notifications"] == summary["account_events"] + summary["command_records"]
+    assert summary["notifications"] == (summary["account_events"] + summary["command_records"]
+                                        + summary["policy_adoptions"])
+    assert summary["policy_adoptions"] == 1  # the history is dated under v2016 only
     assert summary["checkpoints_checked"] > 0
     assert summary["events_per_s"] > 0
 

@@ -4,11 +4,15 @@ back, and decisions the policy in force does not reproduce, are found and named.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.account import account_uuid
+from ledger.adoption import ADOPTIONS_ID, content_digest
 from ledger.policy import default_catalog
 from tests.replay.conftest import Raw
 from tests.replay.helpers import audit, findings_of, named, run
@@ -58,8 +62,6 @@ def test_deleting_one_row_names_the_missing_version(
 
 def test_deleting_a_command_record_changes_the_log_chain_at_the_next_checkpoint(
         capsys: pytest.CaptureFixture[str], url: str, raw: Raw, db: Path) -> None:
-    import sqlite3
-
     with sqlite3.connect(db) as conn:
         rowid = conn.execute("SELECT rowid FROM stored_events WHERE topic ="
                              " 'ledger/CommandAccepted' ORDER BY rowid LIMIT 1 OFFSET 5"
@@ -174,10 +176,41 @@ def _policy(tmp_path: Path, kind: str, plan: str, field: str, value: object) -> 
     return str(path)
 
 
-def test_a_changed_plus_price_in_the_catalog_names_every_charge_it_affects(
-        capsys: pytest.CaptureFixture[str], url: str, raw: Raw, tmp_path: Path) -> None:
+def _adopted(db: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """R-8.7: the audit re-derives with the versions the store adopted. Rewrite the store's
+    adoption of v2016 (and its SHA-256, as an insider would): the decisions recorded no
+    longer follow the policy the log says was in force."""
+    with sqlite3.connect(db) as conn:
+        (state,) = conn.execute("SELECT state FROM stored_events WHERE originator_id = ? AND "
+                                "originator_version = 1", (ADOPTIONS_ID.hex,)).fetchone()
+        data = json.loads(state)
+        assert data["name"] == "v2016"
+        edit(data["content"])
+        data["sha256"] = content_digest(data["content"])
+        conn.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND "
+                     "originator_version = 1",
+                     (json.dumps(data, separators=(",", ":")).encode(), ADOPTIONS_ID.hex))
+
+
+def _terms(kind: str, plan: str, field: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def edit(content: dict[str, Any]) -> None:
+        content["plans"][kind][plan][field] = value
+    return edit
+
+
+def test_a_catalog_file_that_differs_from_the_adopted_version_is_refused(
+        capsys: pytest.CaptureFixture[str], url: str, tmp_path: Path) -> None:
+    """R-8.7: the auditor cannot be handed other figures than the store decided with."""
     policy = _policy(tmp_path, "freelancer", "plus", "price", "12.00")
-    code, report = audit(capsys, url, policy=policy)
+    code, out, err = run(capsys, "--store", url, "--policy", policy, "audit", "--json")
+    assert (code, out) == (2, "")
+    assert "policy_mismatch" in err and "version v2016: plans.freelancer.plus.price" in err
+
+
+def test_a_changed_plus_price_in_the_catalog_names_every_charge_it_affects(
+        capsys: pytest.CaptureFixture[str], url: str, raw: Raw, db: Path) -> None:
+    _adopted(db, _terms("freelancer", "plus", "price", "12.00"))
+    code, report = audit(capsys, url)
     assert code == 1
     charges = {v for _, v, t, _ in raw.rows("fl-1") if t == "ledger/MembershipCharged"}
     found = {f["version"] for f in findings_of(report, "fl-1", "rederive")}
@@ -189,9 +222,9 @@ def test_a_changed_plus_price_in_the_catalog_names_every_charge_it_affects(
 
 
 def test_changed_monthly_connects_name_the_refills_and_the_proration(
-        capsys: pytest.CaptureFixture[str], url: str, raw: Raw, tmp_path: Path) -> None:
-    policy = _policy(tmp_path, "freelancer", "plus", "monthly_connects", 75)
-    code, report = audit(capsys, url, policy=policy)
+        capsys: pytest.CaptureFixture[str], url: str, raw: Raw, db: Path) -> None:
+    _adopted(db, _terms("freelancer", "plus", "monthly_connects", 75))
+    code, report = audit(capsys, url)
     assert code == 1
     refills = [v for _, v, t, s in raw.rows("fl-1") if t == "ledger/ConnectsRefilled"
                and json.loads(s)["plan"] == "plus"]
@@ -201,27 +234,26 @@ def test_changed_monthly_connects_name_the_refills_and_the_proration(
 
 
 def test_a_changed_last_billable_day_names_the_billing_days(
-        capsys: pytest.CaptureFixture[str], url: str, tmp_path: Path) -> None:
-    data = default_catalog().model_dump(mode="json")
-    data["versions"][0]["last_billable_day"] = 28
-    path = tmp_path / "policy.json"
-    path.write_text(json.dumps(data))
-    code, report = audit(capsys, url, policy=str(path))
+        capsys: pytest.CaptureFixture[str], url: str, db: Path) -> None:
+    _adopted(db, lambda content: content.update(last_billable_day=28))
+    code, report = audit(capsys, url)
     # fl-1 upgraded on 30 March: its billing day stays 1 under 27 or 28 -> no finding there;
-    # nothing in the history starts a cycle on the 28th, so the audit stays clean
-    assert code == 0, report["findings"]
+    # nothing in the history starts a cycle on the 28th, so nothing is re-derived otherwise
+    # (the rewritten adoption itself breaks the log chain)
+    assert findings_of(report, category="rederive") == []
+    assert code == 1 and {f["account"] for f in report["findings"]} == {None}
 
 
 def test_audit_through_skips_rederivation_after_the_instant(
-        capsys: pytest.CaptureFixture[str], url: str, tmp_path: Path) -> None:
-    # Given a catalog whose Plus price differs: the first Plus charge attempt is fl-3's
+        capsys: pytest.CaptureFixture[str], url: str, db: Path) -> None:
+    # Given an adopted Plus price that differs: the first Plus charge attempt is fl-3's
     # declined upgrade on 2016-03-16, the first charge fl-4's upgrade on 2016-03-20
-    policy = _policy(tmp_path, "freelancer", "plus", "price", "12.00")
-    code, report = audit(capsys, url, "--through", "2016-03-15T23:59:59Z", policy=policy)
-    assert (code, report["findings"]) == (0, [])
-    code, report = audit(capsys, url, "--through", "2016-03-20T12:00:00Z", policy=policy)
+    _adopted(db, _terms("freelancer", "plus", "price", "12.00"))
+    code, report = audit(capsys, url, "--through", "2016-03-15T23:59:59Z")
+    assert findings_of(report, category="rederive") == []
+    code, report = audit(capsys, url, "--through", "2016-03-20T12:00:00Z")
     assert code == 1
-    assert {(f["account"], f["rule"]) for f in report["findings"]} == {
+    assert {(f["account"], f["rule"]) for f in findings_of(report, category="rederive")} == {
         ("fl-3", "R-4.2"), ("fl-4", "R-4.2")}
 
 
@@ -248,16 +280,15 @@ def test_the_human_report_lists_each_finding(capsys: pytest.CaptureFixture[str],
 
 def test_reordering_two_notifications_of_different_streams_breaks_the_log_chain(
         capsys: pytest.CaptureFixture[str], url: str, db: Path) -> None:
-    import sqlite3
-
-    # Given fl-1's opening refill (#2) and the command record after it (#3) swapped in the log
+    # Given fl-1's opening refill (#3, after the adoption of v2016 and fl-1's opening) and
+    # the command record after it (#4) swapped in the log
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE stored_events SET rowid = -1 WHERE rowid = 2")
-        conn.execute("UPDATE stored_events SET rowid = 2 WHERE rowid = 3")
-        conn.execute("UPDATE stored_events SET rowid = 3 WHERE rowid = -1")
+        conn.execute("UPDATE stored_events SET rowid = -1 WHERE rowid = 3")
+        conn.execute("UPDATE stored_events SET rowid = 3 WHERE rowid = 4")
+        conn.execute("UPDATE stored_events SET rowid = 4 WHERE rowid = -1")
     code, report = audit(capsys, url)
     assert code == 1
     chain = [f for f in findings_of(report, None, "integrity") if f["rule"] == "R-8.1"]
-    assert chain and "#1..#3" in chain[0]["message"] and "fl-1 v1..v2" in chain[0]["message"]
+    assert chain and "#1..#4" in chain[0]["message"] and "fl-1 v1..v2" in chain[0]["message"]
     # and the refill now follows its command's record (R-8.3)
     assert any("record comes before it" in f["message"] for f in report["findings"])
