@@ -75,6 +75,11 @@ def _serve(args: argparse.Namespace) -> int:
         print("ledger: several workers need PostgreSQL; serve a SQLite store with one",
               file=sys.stderr)
         return 2
+    from ledger.application import Ledger
+
+    # Refused before serving, in one line (R-8.7: a catalog that differs from a version
+    # the store adopted is `policy_mismatch`, exit 2), not by each worker's startup.
+    Ledger.open(url, clock=args.clock, policy=args.policy).close()
     os.environ["LEDGER_STORE"] = url
     for option, name in ((args.policy, "LEDGER_POLICY"), (args.clock, "LEDGER_CLOCK")):
         if option is not None:
