@@ -563,7 +563,9 @@ def test_cli_on_a_sqlite_file_locked_by_another_connection_exits_2_with_one_line
     # And nothing of the command was recorded
     led = Ledger.open(f"sqlite:///{db}", clock=CLOCK)
     try:
-        assert len(led.recorder.select_notifications(0, 10**6)) == 3  # fl-1 only
+        recorded = [n for n in led.recorder.select_notifications(0, 10**6)
+                    if n.topic != "ledger/PolicyVersionAdopted"]  # R-8.7's aside
+        assert len(recorded) == 3  # fl-1 only
     finally:
         led.close()
 
