@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from projections.views import ViewRecorderMixin
@@ -139,9 +140,21 @@ def _check_account(uid: str, rows: list[tuple[int, str, str, str]], stored_event
     return compared
 
 
+def _same_text(replayed: dict[str, Any], state: str) -> bool:
+    """The row is the very text the fold's view serialises to (the views write compact
+    JSON in this key order): equal then, without decoding it. Anything else (another
+    spacing, escapes, a difference) is decoded and compared field by field."""
+    try:
+        return orjson.dumps(replayed) == state.encode()
+    except (TypeError, UnicodeEncodeError):  # orjson.JSONEncodeError; a lone surrogate
+        return False
+
+
 def _compare(row: tuple[int, str, str, str], replayed: dict[str, Any], at_max: str,
              recorded_max: str, r: Reporter) -> None:
     _, kept_at, kept_recorded, state = row
+    if kept_at == at_max and kept_recorded == recorded_max and _same_text(replayed, state):
+        return
     try:
         shown = json.loads(state)
     except ValueError:
