@@ -27,8 +27,6 @@ _PENDING = (
     Row("console.account_page.sqlite", "console account page, 100,000 vs 10 events",
         "sqlite", None, target=p95_under(200, 2.0), issue=13,
         note="waits for /console (service/)", ratio_by="p95_ms"),
-    Row("what_if.demo.sqlite", "ledger-replay what-if on the demo's store", "sqlite", None,
-        issue=14, note="waits for `ledger-replay what-if`"),
 )
 
 for _row in _PENDING:

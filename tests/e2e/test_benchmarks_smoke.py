@@ -15,7 +15,9 @@ PATHS = {"one command at a time, views included", "batch path (Ledger.submit_man
          "batch path (ledger submit FILE)", "billing run of N due accounts",
          "audit replay over a log of N events", "ledger demo (N accounts, a year)",
          "as-of query, one account of N events", "console account page, 100,000 vs 10 events (#13)",
-         "webhook delivery, events/s from a backlog; commit-to-arrival lag (#12)"}
+         "webhook delivery, events/s from a backlog; commit-to-arrival lag (#12)",
+         "ledger-replay what-if on the demo's store, catalog unchanged (#14)",
+         "ledger-replay what-if on the demo's store, Plus +5.00 USD (#14)"}
 # Issue 11's rows are measured once the HTTP service is installed (benchmarks/rows_http.py).
 SERVICE = importlib.util.find_spec("service.app") is not None
 HTTP_PATHS = {"HTTP POST /v1/commands, one worker (#11)",
@@ -40,4 +42,6 @@ def test_the_benchmark_script_measures_every_path_against_its_target() -> None:
     assert single[4].startswith("library_get_save") and single[5].endswith("x")
     # rows that wait for other issues' code are in the table, marked as such
     assert SERVICE or any(r[7] == "not measured" and "(#11)" in r[0] for r in rows)
-    assert any(r[7] == "not measured" and "(#14)" in r[0] for r in rows)
+    # what-if (#14) decides the demo's commands again: a rate of commands per second
+    what_if = [r for r in measured if "what-if" in r[0]]
+    assert len(what_if) == 2 and all(" commands/s, " in r[3] for r in what_if), what_if
