@@ -12,9 +12,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from ledger.account import Account, account_uuid, shown_data
 from ledger.account_cache import AccountCache
 from ledger.adoption import ADOPTIONS_ID, PolicyAdoption, adopt, check_catalog, store_catalog
 from ledger.billing_run import billing_run
+from ledger.bulk_load import preload
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
 from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind, fingerprint
 from ledger.deciding import Decision, decide
@@ -77,7 +78,8 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             self.views.create_views()
         if isinstance(self.recorder, InlineViews):
             self.recorder.views = self.views
-        self.cache = AccountCache(self.recorder.max_notification_id)
+        self._cache = AccountCache(self.recorder.max_notification_id)
+        self._session = LedgerSession(self)
         # R-8.7: the versions this store adopted, read once here and kept in memory (read
         # again after a save that failed, when another writer may have adopted).
         self._adoption: PolicyAdoption | None = None
@@ -166,7 +168,12 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         from ledger.preview import preview
 
         with self._lock:
-            return preview(self, raw, principal or self.principal)
+            return preview(self._session, raw, principal or self.principal)
+
+    def serialised(self) -> AbstractContextManager[bool]:
+        """The lock every write through this object holds; other writers to the same
+        store from this process (webhooks' endpoints) take it too."""
+        return self._lock
 
     @contextmanager
     def _settling(self) -> Iterator[None]:
@@ -178,7 +185,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             self.gateway.settle(self._fresh_state)
 
     def _fresh_state(self, account_id: str) -> AccountState | None:
-        self.cache.forget_ids([account_uuid(account_id)])
+        self._cache.forget_ids([account_uuid(account_id)])
         acct = self._load(account_id)
         return acct.state if acct is not None else None
 
@@ -192,12 +199,12 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             try:
                 return self._decide_chunk(parsed, fresh, principal)
             except (IntegrityError, _Entangled):
-                self.cache.drop()
+                self._cache.drop()
                 return [self._submit(c, principal, f) for c, f in zip(parsed, fresh, strict=True)]
 
     def _decide_chunk(self, parsed: list[Command | Result], fresh: list[str | None],
                       principal: str) -> list[Result]:
-        self.cache.sync_with_log()
+        self._cache.sync_with_log()
         opened: dict[str, Account] = {}
         touched: dict[UUID, Account] = {}
         records: list[CommandRecord] = []
@@ -241,9 +248,9 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         try:
             self._save_noted(*accounts, *records)
         except BaseException:
-            self.cache.forget(touched.values())
+            self._cache.forget(touched.values())
             raise
-        self.cache.remember(accounts)
+        self._cache.remember(accounts)
         return results
 
     def _known_command_ids(self, commands: list[Command]) -> set[str]:
@@ -322,7 +329,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                                              optimistic=attempt == 0)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
-                self.cache.drop()
+                self._cache.drop()
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
         if isinstance(parsed, Command):
             ids: tuple[str | None, str | None] = (parsed.command_id or fresh_id,
@@ -345,27 +352,27 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         if early is not None:
             return early
         assert command is not None
-        self.cache.sync_with_log()
+        self._cache.sync_with_log()
         now = self.clock.now()
         at = command.at or now
         ctx = self._context(now, command_id, self._load, principal, command)
         try:
             decision = decide(ctx, command, at, now)
         except BaseException:
-            self.cache.forget(ctx.touched.values())
+            self._cache.forget(ctx.touched.values())
             raise
         if decision.error is not None and command.command_id is not None:
             # R-8.3: another writer may have accepted this very command after our lookup
             # and before we read the account; its events and record commit together.
             _, _, again = self._prepare(command, {})
             if again is not None:
-                self.cache.forget(ctx.touched.values())
+                self._cache.forget(ctx.touched.values())
                 return again
         if decision.error is not None and not decision.payment_failed:
             names: list[str] = []
             if ctx.new_events():
                 # Drop what was decided; only the scheduled facts stay (R-8.4).
-                self.cache.forget(ctx.touched.values())
+                self._cache.forget(ctx.touched.values())
                 if decision.time_checked:
                     names = self._record_scheduled_only(command, at, now, principal)
             return rejected(command_id, command.account_id, decision.error, names)
@@ -395,9 +402,9 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             try:
                 self._save_noted(*accounts, *([record] if record is not None else []))
             except BaseException:
-                self.cache.forget(accounts)
+                self._cache.forget(accounts)
                 raise
-            self.cache.remember(accounts)
+            self._cache.remember(accounts)
         return names
 
     # -- loading -------------------------------------------------------------------
@@ -422,7 +429,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                 self._adoption, self._adoption_read = None, False
             raise
         self._adoption = adoption or self._adoption
-        self.cache.note_saved(r.notification.id for r in recordings)
+        self._cache.note_saved(r.notification.id for r in recordings)
         self.gateway.note_committed(keys)
 
     # -- adopted policy versions (R-8.7) -------------------------------------------
@@ -469,14 +476,14 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         return adopt(self._adoption, due, at, max(e.timestamp for e in events))
 
     def _load_uuid(self, uid: UUID) -> Account | None:
-        acct = self.cache.get(uid)
+        acct = self._cache.get(uid)
         if acct is not None:
             return acct
         try:
             acct = cast(Account, self.repository.get(uid, projector_func=replay))
         except AggregateNotFoundError:
             return None
-        self.cache.remember([acct])
+        self._cache.remember([acct])
         return acct
 
     def _accepted_command(self, command_id: str) -> CommandRecord | None:
@@ -521,7 +528,67 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
     def run_billing(self, through: datetime | str,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         with self._lock, self._settling():
-            return billing_run(self, parse_instant(through), progress)
+            return billing_run(self._session, parse_instant(through), progress)
+
+
+class LedgerSession:
+    """The ledger as its billing run and its preview see it (ledger/ports.py): the
+    only way they reach its accounts, its memory of them and its save."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._ledger.catalog
+
+    def now(self) -> datetime:
+        return self._ledger.clock.now()
+
+    def sync(self) -> None:
+        self._ledger._cache.sync_with_log()
+
+    def load(self, uid: UUID) -> Account | None:
+        return self._ledger._load_uuid(uid)
+
+    def preload(self, uids: Sequence[UUID]) -> None:
+        led = self._ledger
+        preload(led._cache, led.recorder, led.mapper, uids)
+
+    def save(self, accounts: Sequence[Account]) -> None:
+        try:
+            self._ledger._save_noted(*accounts)
+        except BaseException:
+            self._ledger._cache.forget(accounts)
+            raise
+
+    def forget(self, accounts: Iterable[Account]) -> None:
+        self._ledger._cache.forget(accounts)
+
+    def drop(self) -> None:
+        self._ledger._cache.drop()
+
+    def context(self, now: datetime, *, principal: str | None = None,
+                command_id: str | None = None, command: Command | None = None) -> Context:
+        led = self._ledger
+        return led._context(now, command_id, led._load, principal or led.principal, command)
+
+    def idempotent_answer(self, command: Command) -> tuple[str, Result | None]:
+        _, command_id, early = self._ledger._prepare(command, {})
+        return command_id, early
+
+    def result(self, command: Command, command_id: str, decision: Decision,
+               names: list[str], ctx: Context) -> Result:
+        return self._ledger._result(command, command_id, decision, names, ctx)
+
+    def refresh_views(self) -> None:
+        self._ledger.refresh_views()
+
+    def due_accounts(self, through: date, after: str, limit: int) -> list[str]:
+        return self._ledger.views.due_accounts(through, after, limit)
+
+    def captures(self) -> int:
+        return self._ledger.gateway.committed_count
 
 
 def _charge_id(ctx: Context) -> str | None:

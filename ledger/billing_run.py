@@ -14,27 +14,26 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from ledger import cycles
-from ledger.bulk_load import preload
 from ledger.errors import LedgerError
+from ledger.ports import BillingSession
 from ledger.schedule import catch_up
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger
 
 CHUNK = 500
 ACCOUNT_ATTEMPTS = 10
 
 
-def billing_run(app: Ledger, through: datetime,
+def billing_run(app: BillingSession, through: datetime,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Record every scheduled fact due through `through`; `app` is the session the
+    Ledger hands its billing run (ledger/ports.py)."""
     day = through.date()
-    now = app.clock.now()
+    now = app.now()
     if cycles.start_of(day) > now:
         raise LedgerError("future_dated",
                           f"cannot bill through {day}: the ledger's clock is at {now.isoformat()}",
@@ -45,7 +44,7 @@ def billing_run(app: Ledger, through: datetime,
     declined: list[str] = []  # accounts whose renewal charge failed (R-4.5), by name
     after = ""
     failed: list[UUID] = []
-    while uids := app.views.due_accounts(day, after, CHUNK):
+    while uids := app.due_accounts(day, after, CHUNK):
         after = uids[-1]
         for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now, failed):
             accounts += 1
@@ -58,20 +57,20 @@ def billing_run(app: Ledger, through: datetime,
     left = [_account_id(app, uid) for uid in failed]
     return {"through": day.isoformat(), "accounts": accounts, "events": sum(counts.values()),
             "by_event": dict(sorted(counts.items())), "payment_failed": sorted(declined),
-            "captures": app.gateway.committed_count, "payment_failures": len(declined),
+            "captures": app.captures(), "payment_failures": len(declined),
             "accounts_left": len(left),
             "failed": [{"account_id": a, "reason": "write_conflict"} for a in left]}
 
 
-def _account_id(app: Ledger, uid: UUID) -> str:
-    acct = app._load_uuid(uid)
+def _account_id(app: BillingSession, uid: UUID) -> str:
+    acct = app.load(uid)
     return acct.state.view.account_id if acct is not None else str(uid)
 
 
 Billed = list[tuple[str, list[str]]]  # (account id, the names of the events recorded)
 
 
-def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime,
+def _bill_chunk(app: BillingSession, uids: list[UUID], day: Any, now: datetime,
                 failed: list[UUID]) -> Billed:
     """Decide and save a chunk; under contention, account by account with backoff. An
     account still conflicting after its retries is named in `failed`, never skipped
@@ -86,21 +85,21 @@ def _bill_chunk(app: Ledger, uids: list[UUID], day: Any, now: datetime,
                     results += _decide(app, [uid], day, now)
                     break
                 except IntegrityError:
-                    app.cache.drop()
+                    app.drop()
                     time.sleep(random.uniform(0, 0.002 * 2**attempt))
             else:
                 failed.append(uid)
         return results
 
 
-def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
-    app.cache.sync_with_log()
-    ctx = app._context(now, None, app._load, app.principal, None)
+def _decide(app: BillingSession, uids: list[UUID], day: Any, now: datetime) -> Billed:
+    app.sync()
+    ctx = app.context(now)
     done: Billed = []
     accounts = []
-    preload(app, uids)
+    app.preload(uids)
     for uid in uids:
-        acct = app._load_uuid(uid)
+        acct = app.load(uid)
         if acct is None:
             continue
         before = len(acct.pending_events)
@@ -110,9 +109,5 @@ def _decide(app: Ledger, uids: list[UUID], day: Any, now: datetime) -> Billed:
             done.append((acct.state.view.account_id,
                          [type(e).__name__ for e in acct.pending_events]))
     if accounts:
-        try:
-            app._save_noted(*accounts)
-        except BaseException:
-            app.cache.forget(accounts)
-            raise
+        app.save(accounts)  # forgets them when it fails
     return done

@@ -9,25 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from uuid import UUID
 
+from eventsourcing.persistence import Mapper, Recorder
+
 from ledger.account import Account
+from ledger.account_cache import AccountCache
 from ledger.outcomes import replay
 
-if TYPE_CHECKING:
-    from ledger.application import Ledger
 
-
-def preload(app: Ledger, uids: Sequence[UUID]) -> None:
+def preload(cache: AccountCache, recorder: Recorder, mapper: Mapper[UUID],
+            uids: Sequence[UUID]) -> None:
     """Put into the account cache every one of `uids` it does not hold yet."""
-    missing = [u for u in uids if app.cache.get(u) is None]
-    select_many = getattr(app.recorder, "select_events_of_many", None)
+    missing = [u for u in uids if cache.get(u) is None]
+    select_many = getattr(recorder, "select_events_of_many", None)
     if not missing or select_many is None:
         return
     stored = select_many(missing)
     loaded = []
     for _, rows in groupby(stored, key=lambda s: s.originator_id):
-        events: list[Any] = [app.mapper.to_domain_event(s) for s in rows]
+        events: list[Any] = [mapper.to_domain_event(s) for s in rows]
         loaded.append(cast(Account, replay(None, events)))
-    app.cache.remember(loaded)
+    cache.remember(loaded)

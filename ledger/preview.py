@@ -9,36 +9,35 @@ ledger's memory afterwards, so the next decision reads them from the store again
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.account import shown_data
 from ledger.commands import Command
 from ledger.deciding import decide
 from ledger.gateway import ApprovingGateway
 from ledger.outcomes import parse
+from ledger.ports import PreviewSession
 from ledger.results import Result, to_jsonable
 from projections.render import render_view
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger
 
 NOTE = ("nothing was recorded and no gateway was called; a charge to a card or PayPal "
         "is assumed approved")
 CHARGE_EVENTS = ("MembershipCharged", "ConnectsPurchased")
 
 
-def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
-    parsed = parse(raw)
-    if isinstance(parsed, Result):
-        return _answer(parsed, [], None, None)
-    command, command_id, early = app._prepare(parsed, {})
+def preview(app: PreviewSession, raw: Any, principal: str) -> dict[str, Any]:
+    """What `raw` would do now; `app` is the session the Ledger hands (ledger/ports.py)."""
+    command = parse(raw)
+    if isinstance(command, Result):
+        return _answer(command, [], None, None)
+    assert isinstance(command, Command)
+    command_id, early = app.idempotent_answer(command)
     if early is not None:  # an id already used: the command would not be decided again
         return _answer(early, [], None, None)
-    assert isinstance(command, Command)
-    app.cache.sync_with_log()
-    now = app.clock.now()
+    app.sync()
+    now = app.now()
     at = command.at or now
-    ctx = app._context(now, command_id, app._load, principal, command)
+    ctx = app.context(now, principal=principal, command_id=command_id, command=command)
     ctx.gateway = ApprovingGateway()
     try:
         decision = decide(ctx, command, at, now)
@@ -49,7 +48,7 @@ def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
         view = None
         if acct is not None and decision.error is None:
             view = render_view(acct.state.view, acct.version, at, None, app.catalog).to_json()
-        result = app._result(command, command_id, decision,
+        result = app.result(command, command_id, decision,
                              [type(e).__name__ for e in events], ctx)
         charge = next((_charge(e) for e in events
                        if type(e).__name__ in CHARGE_EVENTS and e.command_id is not None), None)
@@ -57,7 +56,7 @@ def preview(app: Ledger, raw: Any, principal: str) -> dict[str, Any]:
                  "data": shown_data(e)} for e in events]
         return _answer(result, rows, view, charge)
     finally:
-        app.cache.forget(ctx.touched.values())  # their state went beyond the store
+        app.forget(ctx.touched.values())  # their state went beyond the store
 
 
 def _charge(event: Any) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def account_ids(app: Ledger, uids: set[UUID]) -> dict[UUID, str]:
     wanted = sorted(uids, key=str)
     found: dict[UUID, str] = {}
     views = app.views
-    with views._cursor(commit=False) as c:
+    with views.read_transaction() as c:
         for start in range(0, len(wanted), 500):
             part = wanted[start:start + 500]
             marks = ", ".join("?" for _ in part)

@@ -61,7 +61,7 @@ class AccountViewsProjection(Projection[ViewRecorderMixin]):  # type: ignore[typ
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (a runner's path); the ledger batches instead."""
         try:
-            with self.view._cursor(commit=True) as c:
+            with self.view.write_transaction() as c:
                 apply_page_in(self.view, c, [(tracking.notification_id, domain_event)],
                               tracking, self.view.tracking_position_in(c), certify=False)
         except BaseException:
@@ -154,7 +154,7 @@ def catch_up(views: ViewRecorderMixin, recorder: ApplicationRecorder, mapper: Ma
         if not recorder.select_notifications(position, 1, inclusive_of_start=False):
             return applied
         try:
-            with views._cursor(commit=True) as c:
+            with views.write_transaction() as c:
                 if lock:
                     views.lock_writers_in(c)
                 else:

@@ -47,7 +47,7 @@ def rebuild_views(app: Ledger, progress: Callable[[int], None] | None = None) ->
         shadow.create_shadow()
         try:
             applied = catch_up(shadow, app.recorder, app.mapper, progress, lock=False)
-            with views._cursor(commit=True) as c:
+            with views.write_transaction() as c:
                 views.lock_writers_in(c)
                 while count := apply_next_page_in(shadow, c, app.mapper):
                     applied += count

@@ -116,9 +116,17 @@ class ViewRecorderMixin(ViewSQL):
     json_text = "json_extract({column}, '$.{key}')"  # a JSON field as text, in SQL
 
     @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
+    def read_transaction(self) -> Iterator[Any]:
+        """A cursor in a transaction that commits nothing: every read of the views, the
+        chain and the other tables of the ledger's database goes through here."""
         # Both the SQLite and the PostgreSQL datastore take `transaction(commit=...)`.
-        with self.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            yield c
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Any]:
+        """A cursor in a transaction that commits when the block ends without an error."""
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
             yield c
 
     def _insert_tracking_in(self, c: Any, tracking: Tracking) -> None:
@@ -131,10 +139,10 @@ class ViewRecorderMixin(ViewSQL):
         and indexes), the DDL runs in one transaction that first takes the writers' own
         first lock (`lock_writers_in`), so its locks come in the writers' order and it
         cannot deadlock with them (issue 9): writers wait for it, then carry on."""
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             if self._schema_present(c):
                 return
-        with self._cursor(commit=True) as c:
+        with self.write_transaction() as c:
             self.lock_writers_in(c)
             for statement in SCHEMA:
                 if statement.startswith("CREATE TABLE"):
@@ -181,7 +189,7 @@ class ViewRecorderMixin(ViewSQL):
         return {str(r["name"] if isinstance(r, dict) else r[1]) for r in c.fetchall()}
 
     def _schema_present_now(self) -> bool:
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             return self._schema_present(c)
 
     def _schema_present(self, c: Any) -> bool:
@@ -222,7 +230,7 @@ class ViewRecorderMixin(ViewSQL):
     def create_shadow(self) -> None:
         """Empty shadow tables (a crashed rebuild's are dropped first), at position 0.
         Only a rebuild touches them, under the rebuild lock: no writer's lock is taken."""
-        with self._cursor(commit=True) as c:
+        with self.write_transaction() as c:
             self.begin_write_in(c)
             for table in (SHADOW_ACCOUNTS, SHADOW_HISTORY):
                 c.execute(f"DROP TABLE IF EXISTS {table}")
@@ -232,7 +240,7 @@ class ViewRecorderMixin(ViewSQL):
                       (SHADOW_APPLICATION,))
 
     def drop_shadow(self) -> None:
-        with self._cursor(commit=True) as c:
+        with self.write_transaction() as c:
             self.begin_write_in(c)
             for table in (SHADOW_ACCOUNTS, SHADOW_HISTORY):
                 c.execute(f"DROP TABLE IF EXISTS {table}")
@@ -259,7 +267,7 @@ class ViewRecorderMixin(ViewSQL):
     def drop_views(self) -> None:
         """Drop every view and the tracking position (the chain is evidence: kept)."""
         self.memory.forget()
-        with self._cursor(commit=True) as c:
+        with self.write_transaction() as c:
             for table in TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
             self._reset_tracking(c)
@@ -272,7 +280,7 @@ class ViewRecorderMixin(ViewSQL):
     # -- reads ---------------------------------------------------------------------
 
     def current(self, account_uuid: UUID) -> Row | None:
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             return self._current_in(c, account_uuid)
 
     def _current_in(self, c: Any, account_uuid: UUID) -> Row | None:
@@ -290,7 +298,7 @@ class ViewRecorderMixin(ViewSQL):
         """The state after every event effective at or before `as_of` and recorded at or
         before `known_at`: two index lookups (both running maxima grow with the version)."""
         uid = account_uuid.hex
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             version = self._last_version(c, "at_max", uid, as_of)
             if known_at is not None and version:
                 version = min(version, self._last_version(c, "recorded_max", uid, known_at))
@@ -311,7 +319,7 @@ class ViewRecorderMixin(ViewSQL):
 
     def due_accounts(self, through: date, after: str = "", limit: int = 1000) -> list[str]:
         """Accounts with a scheduled fact on or before `through` (the due-date index)."""
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             c.execute(self.sql(
                 "SELECT account_uuid FROM ledger_view_accounts WHERE next_due <= ?"
                 " AND account_uuid > ? ORDER BY account_uuid LIMIT ?"),
@@ -319,7 +327,7 @@ class ViewRecorderMixin(ViewSQL):
             return [str(_columns(r, 1)[0]) for r in c.fetchall()]
 
     def all_account_ids(self) -> list[str]:
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             c.execute("SELECT account_id FROM ledger_view_accounts ORDER BY account_id")
             return [str(_columns(r, 1)[0]) for r in c.fetchall()]
 
@@ -328,7 +336,7 @@ class ViewRecorderMixin(ViewSQL):
     def existing_streams(self, uids: Sequence[UUID]) -> set[UUID]:
         """Which of these stream ids have events (bulk lookup, in slices)."""
         found: set[UUID] = set()
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             for start in range(0, len(uids), 500):
                 part = uids[start:start + 500]
                 marks = ", ".join("?" for _ in part)
@@ -366,7 +374,7 @@ class ViewRecorderMixin(ViewSQL):
         return uid.hex
 
     def log_checkpoints(self) -> dict[int, str]:
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             c.execute("SELECT notification_id, chain FROM ledger_log_chain")
             return {int(_columns(r, 2)[0]): str(_columns(r, 2)[1]) for r in c.fetchall()}
 
@@ -380,7 +388,7 @@ class ViewRecorderMixin(ViewSQL):
         return str(_columns(found, 1)[0]) if found is not None else ""
 
     def tracking_position(self) -> int:
-        with self._cursor(commit=False) as c:
+        with self.read_transaction() as c:
             return self.tracking_position_in(c)
 
     def tracking_position_in(self, c: Any) -> int:

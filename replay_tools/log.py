@@ -88,7 +88,7 @@ def iter_checkpoints(views: ViewRecorderMixin,
     statement = views.sql("SELECT notification_id, chain FROM ledger_log_chain"
                           " WHERE notification_id > ? ORDER BY notification_id LIMIT ?")
     while True:
-        with views._cursor(commit=False) as c:
+        with views.read_transaction() as c:
             c.execute(statement, (after, page))
             rows = [_pair(r) for r in c.fetchall()]
         if not rows:

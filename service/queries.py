@@ -13,8 +13,6 @@ import base64
 import json
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,12 +74,6 @@ def _limit(limit: int) -> int:
     return limit
 
 
-@contextmanager
-def _views_cursor(app: Ledger) -> Iterator[Any]:
-    with app.views._cursor(commit=False) as c:  # the view recorder's read transaction
-        yield c
-
-
 def _col(row: Any, i: int) -> Any:
     """Column i of a sqlite3.Row or a psycopg dict row (the views' two recorders)."""
     return list(row.values())[i] if isinstance(row, dict) else row[i]
@@ -99,7 +91,7 @@ def list_accounts(app: Ledger, *, kind: str | None = None, plan: str | None = No
     app.refresh_views()
     sql, args = accounts_query(kind=kind, plan=plan, status=status, prefix=prefix,
                                after=decode_cursor(cursor), limit=limit + 1)
-    with _views_cursor(app) as c:
+    with app.views.read_transaction() as c:
         c.execute(app.views.sql(sql), args)
         rows = c.fetchall()
     more = len(rows) > limit
@@ -229,7 +221,7 @@ def account_series(app: Ledger, account_id: str, upto_version: int,
     memo = _memo(app, account_id)
     wanted = sample_versions(upto_version, points)
     missing = [v for v in wanted if v not in memo.points]
-    with _views_cursor(app) as c:
+    with app.views.read_transaction() as c:
         for start in range(0, len(missing), 500):
             part = missing[start:start + 500]
             marks = ", ".join("?" * len(part))
@@ -268,7 +260,7 @@ def _markers_between(app: Ledger, uid: UUID, after: int, upto: int) -> list[Mark
     views = app.views
     topics = [f"ledger/{name}" for name in MARKED]
     marks = ", ".join("?" * len(topics))
-    with _views_cursor(app) as c:
+    with app.views.read_transaction() as c:
         c.execute(views.sql(
             f"SELECT originator_version, topic, state FROM {views.events_table}"
             " WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?"

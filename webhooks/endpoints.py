@@ -90,7 +90,7 @@ def create_endpoint(app: Ledger, url: str, types: list[str] | None,
     ensure_tables(app)
     endpoint_id = "we_" + secrets.token_hex(8)
     secret = new_secret()
-    with app._lock:
+    with app.serialised():
         after = app.recorder.max_notification_id() or 0
         with cursor(app, commit=True) as c:
             c.execute(sql(app, "INSERT INTO ledger_webhook_endpoints (endpoint_id, secret,"
@@ -104,7 +104,7 @@ def delete_endpoint(app: Ledger, endpoint_id: str, principal: str) -> None:
     if aggregate is None or aggregate.deleted:
         raise EndpointError("not_found", f"no webhook endpoint {endpoint_id}")
     aggregate.delete(principal, app.clock.now())
-    with app._lock:
+    with app.serialised():
         app.save(aggregate)
     with cursor(app, commit=True) as c:  # the deliveries stay, for the record
         c.execute(sql(app, "DELETE FROM ledger_webhook_pending WHERE endpoint_id = ?"),

@@ -75,7 +75,8 @@ def _missing(app: Ledger) -> bool:
 @contextmanager
 def cursor(app: Ledger, commit: bool) -> Iterator[Any]:
     """A transaction on the views' datastore (the ledger's database)."""
-    with app.views._cursor(commit=commit) as c:
+    views = app.views
+    with views.write_transaction() if commit else views.read_transaction() as c:
         yield c
 
 

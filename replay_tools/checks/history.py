@@ -45,7 +45,7 @@ def _accounts(views: ViewRecorderMixin) -> Iterator[str]:
     statement = views.sql("SELECT DISTINCT account_uuid FROM ledger_view_history"
                           " WHERE account_uuid > ? ORDER BY account_uuid LIMIT ?")
     while True:
-        with views._cursor(commit=False) as c:
+        with views.read_transaction() as c:
             c.execute(statement, (after, ACCOUNTS_PAGE))
             found = [str(_values(r, 1)[0]) for r in c.fetchall()]
         if not found:
@@ -59,7 +59,7 @@ def _rows(views: ViewRecorderMixin, uids: list[str]
     """The history rows of these accounts, one query, by account then version."""
     found: dict[str, list[tuple[int, str, str, str]]] = {uid: [] for uid in uids}
     marks = ",".join("?" * len(uids))
-    with views._cursor(commit=False) as c:
+    with views.read_transaction() as c:
         c.execute(views.sql("SELECT account_uuid, version, at_max, recorded_max, state FROM"
                             f" ledger_view_history WHERE account_uuid IN ({marks})"
                             " ORDER BY account_uuid, version"), uids)

@@ -81,7 +81,7 @@ def test_filters_and_pages_return_each_match_once_in_order(
 def _plan(led: Ledger, **filters: Any) -> str:
     sql, args = accounts_query(**filters)
     views = led.views
-    with views._cursor(commit=False) as c:
+    with views.read_transaction() as c:
         if views.placeholder == "?":
             c.execute("EXPLAIN QUERY PLAN " + sql, args)
             return "\n".join(str(tuple(r)[-1]) for r in c.fetchall())
@@ -113,7 +113,7 @@ def test_a_store_made_before_the_filter_columns_gains_them_at_open(
     led = make_ledger(clock="2021-03-01")
     _populate(led)
     wanted = [v for v in _everything(led) if v["status"] == "suspended"]
-    with led.views._cursor(commit=True) as c:  # the views as they were before issue 11
+    with led.views.write_transaction() as c:  # the views as they were before issue 11
         for name in ("id", "kind", "plan", "status"):
             c.execute(f"DROP INDEX ledger_view_accounts_{name}")
         for name in ("kind", "plan", "status"):

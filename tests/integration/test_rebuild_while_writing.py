@@ -62,7 +62,7 @@ def _wait_for_writes(folder: Path, least: int = 10) -> None:
 
 
 def _table(led: Ledger, table: str, columns: str) -> list[tuple[Any, ...]]:
-    with led.views._cursor(commit=False) as c:
+    with led.views.read_transaction() as c:
         c.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2, 3")
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
 
@@ -110,7 +110,7 @@ def test_missing_indexes_are_added_at_open_while_writers_run(url: str, tmp_path:
     try:
         _wait_for_writes(tmp_path)
         for _ in range(4):
-            with led.views._cursor(commit=True) as c:  # a store from before these indexes
+            with led.views.write_transaction() as c:  # a store from before these indexes
                 led.views.lock_writers_in(c)  # (in the writers' lock order, as the ledger)
                 for name in INDEXES:
                     c.execute(f"DROP INDEX IF EXISTS {name}")
