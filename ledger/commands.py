@@ -251,6 +251,10 @@ class WithdrawProposal(Command):
 
 
 class CancelJob(Command):
+    """Here `reason` keeps its meaning: the kind of cancellation, `cancelled_without_hire`
+    or `removed_by_marketplace` (R-5.5), not free text. It is recorded with the events
+    as every command's reason is (R-8.6)."""
+
     type: Literal["cancel_job"]
     job_id: Id
     reason: Literal["cancelled_without_hire", "removed_by_marketplace"]

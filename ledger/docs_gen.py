@@ -195,7 +195,9 @@ def render() -> str:
         "An id is 1 to 64 of `A-Z a-z 0-9 _ - . :`. `command_id` makes a command "
         "idempotent (R-8.3); `actor` is the person acting (R-1.2, R-1.5); `at` is the "
         "effective time, the clock's now when absent (R-8.2); `reason`, where a command "
-        "takes it, is recorded with it (R-8.6).",
+        "takes it, is free text recorded with it (R-8.6), except on `cancel_job`, where "
+        "it keeps its meaning: the kind of cancellation (`cancelled_without_hire` or "
+        "`removed_by_marketplace`), never free text.",
         "Unknown fields are refused. Before its own rules, every command goes through "
         "these checks, in this order (R-8.5); the first that fails is the answer:",
         "",

@@ -27,6 +27,17 @@ def test_every_command_type_has_a_section() -> None:
     assert {t for t in MODEL_OF_TYPE if f"## `{t}`" not in text} == set()
 
 
+def test_cancel_job_says_its_reason_is_the_kind_of_cancellation_not_free_text() -> None:
+    """R-5.5 and R-8.6: every command's `reason` is free text, but on `cancel_job` it
+    keeps its meaning (the kind of cancellation), and the docs say so."""
+    text = (DOCS / "commands.md").read_text(encoding="utf-8")
+    section = text.split("## `cancel_job`", 1)[1].split("\n## ", 1)[0]
+    assert "keeps its meaning" in section and "not free text" in section
+    assert "`cancelled_without_hire`" in section and "`removed_by_marketplace`" in section
+    common = text.split("## ", 1)[0]
+    assert "except on `cancel_job`" in common
+
+
 def rule_rows() -> dict[str, tuple[str, str]]:
     """id -> (enforced in, tested in), from the tables of docs/rules.md."""
     rows = {}
