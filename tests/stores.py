@@ -1,4 +1,5 @@
-"""Finding the test PostgreSQL server, and emptying it between tests."""
+"""The stores tests run on: which kinds a run uses, a fresh store of each kind, and
+the test PostgreSQL server (one database per checkout, emptied between tests)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -16,6 +18,31 @@ DEFAULT_PG_URL = f"{SERVER_URL}/test"
 _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()
 CHECKOUT_DB = f"ledger_test_{_CHECKOUT[:10]}"
 _made: list[str] = []
+
+ALL_STORES = ("memory", "sqlite", "postgres")
+
+
+def selected_stores(among: tuple[str, ...] = ALL_STORES,
+                    default: str = "memory,sqlite,postgres",
+                    fallback: str | None = None) -> list[str]:
+    """The kinds of `among` that `LEDGER_TEST_STORES` (comma-separated) names, in its
+    order, or those of `default` when it is unset; `[fallback]` when it names none."""
+    raw = os.environ.get("LEDGER_TEST_STORES", default)
+    kinds = [s.strip() for s in raw.split(",") if s.strip() in among]
+    return kinds or ([fallback] if fallback else [])
+
+
+def store_url(kind: str, tmp_path: Path) -> str:
+    """A fresh, empty store of `kind`: a private named in-memory store, a SQLite file
+    in `tmp_path`, or this checkout's emptied PostgreSQL database."""
+    if kind == "memory":
+        # A named in-process store, so that a test can open it a second time.
+        return f"memory:test-{uuid4().hex}"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = postgres_url_or_skip()
+    reset_postgres(url)
+    return url
 
 
 def postgres_url() -> str:

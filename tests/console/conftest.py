@@ -8,7 +8,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,11 +20,12 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import ROOT, free_port
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _need_browser() -> None:
@@ -45,12 +45,6 @@ def _ledger(store: str, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "ledger.cli", "--store", store, *args],
                           capture_output=True, text=True, check=True)
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from ledger import Ledger
 from ledger.cli import main as cli_main
 from ledger.commands import MODEL_OF_TYPE
+from tests.helpers import TEST_CLOCK
 
-CLOCK = "2031-01-01T00:00:00Z"
+CLOCK = TEST_CLOCK
 AT = "2030-12-20"
 CLEAN_CODES = {"validation_error", "pan_not_allowed"}
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,

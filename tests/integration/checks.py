@@ -13,7 +13,6 @@ they hold whatever the ledger's own code believes:
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -27,9 +26,9 @@ from typing import Any
 from ledger import Ledger
 from ledger.account import Account
 from ledger.idempotency import CommandRecord
+from tests.helpers import ROOT, TEST_CLOCK, child_env
 
-ROOT = Path(__file__).resolve().parents[2]
-CLOCK = "2031-01-01T00:00:00Z"
+CLOCK = TEST_CLOCK
 EVERYTHING = 10**7
 # Scheduled facts carry no command_id, though a command's result lists them.
 SCHEDULED = {"CycleRenewed", "PlanDowngraded", "ConnectsExpired", "ConnectsRefilled",
@@ -173,14 +172,6 @@ def ledger_replay_audit(url: str) -> subprocess.CompletedProcess[str] | None:
         sys.executable, "-c", "import sys; from replay_tools.cli import main; sys.exit(main())"]
     return subprocess.run([*argv, "--store", url, "audit"], capture_output=True, text=True,
                           timeout=120, env=child_env(), cwd=ROOT)
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LEDGER_") or k.startswith("LEDGER_TEST")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
 
 
 def pg_ctlcluster() -> str | None:

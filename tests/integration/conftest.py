@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.stores import postgres_url_or_skip, reset_postgres
+from tests.stores import store_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg = postgres_url_or_skip()
-    reset_postgres(pg)
-    return pg
+    return store_url(str(request.param), tmp_path)

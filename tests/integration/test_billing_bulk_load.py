@@ -11,7 +11,7 @@ import pytest
 
 from ledger import Ledger
 from replay_tools.audit import run_audit
-from tests.conftest import TEST_CLOCK
+from tests.helpers import TEST_CLOCK
 
 START = "2021-01-04"
 

@@ -25,14 +25,13 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
+from tests.helpers import ROOT, child_env
 from tests.integration import fault_batch
 from tests.integration.checks import (
     CLOCK,
-    ROOT,
     assert_views_equal_rebuild,
     audit_exit,
     check_log,
-    child_env,
     ledger_replay_audit,
     pg_ctlcluster,
     views_of,

@@ -24,12 +24,10 @@ from ledger import Ledger
 from ledger.gateway import CAPTURE, SUCCEEDED, VOID, SimulatedGateway, SqliteJournal
 from ledger.payments import GatewayKeyConflict, charge_id_of, command_payment_key
 from ledger.state import Method
-from tests.integration.checks import child_env
+from tests.helpers import CARD, child_env
 from tests.stores import file_or_postgres_store
 
 CLOCK = "2017-06-01"
-CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2030, "prepaid": False}
 
 
 def run(args: list[str], module: str = "ledger.cli", stdin: str | None = None,

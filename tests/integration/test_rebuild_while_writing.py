@@ -19,7 +19,8 @@ import pytest
 from ledger import Ledger
 from projections.rebuild import rebuild_views
 from projections.views import ACCOUNT_COLUMNS, ACCOUNTS, HISTORY, HISTORY_COLUMNS, SCHEMA
-from tests.integration.checks import CLOCK, ROOT, audit_exit, check_log, child_env
+from tests.helpers import ROOT, child_env
+from tests.integration.checks import CLOCK, audit_exit, check_log
 
 pytestmark = pytest.mark.slow
 

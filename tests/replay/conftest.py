@@ -21,11 +21,7 @@ import pytest
 
 from ledger import Ledger
 from ledger.account import account_uuid
-
-TEST_CLOCK = "2031-01-01T00:00:00Z"
-
-CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2030, "prepaid": False}
+from tests.helpers import CARD, TEST_CLOCK
 
 HISTORY: list[dict[str, Any]] = [
     {"type": "open_account", "account_id": "fl-1", "kind": "freelancer", "at": "2016-03-05"},

@@ -14,8 +14,9 @@ from typing import Any
 
 from ledger import Ledger
 from ledger.commands import ACCOUNT_ACTION, command_kind
+from tests.helpers import TEST_CLOCK
 
-CLOCK = "2031-01-01T00:00:00Z"
+CLOCK = TEST_CLOCK
 
 
 class Simulation:

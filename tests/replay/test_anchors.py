@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.replay.cli import ledger_cli, replay_cli
+from tests.helpers import ledger_cli, replay_cli
 from tests.replay.conftest import Raw
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from ledger import Ledger
 from ledger.account import account_uuid
 from replay_tools.reference import event_hash
-from tests.replay.cli import ledger_cli, replay_cli
+from tests.helpers import ledger_cli, replay_cli
 from tests.replay.conftest import TEST_CLOCK, Raw
 
 

@@ -10,10 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.policy import default_catalog
-from tests.replay.cli import ledger_cli, replay_cli
-
-CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2030, "prepaid": False}
+from tests.helpers import CARD, ledger_cli, replay_cli
 
 
 def policy_with_plus_price(tmp_path: Path, price: str) -> Path:

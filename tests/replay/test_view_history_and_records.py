@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from ledger.account import account_uuid
-from tests.replay.cli import ledger_cli, replay_cli
+from tests.helpers import ledger_cli, replay_cli
 from tests.replay.conftest import Raw
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from ledger import Ledger, LedgerError
 from ledger.policy import default_catalog
-from tests.rules.steps import assert_rejected, submit_ok
+from tests.helpers import acting, assert_rejected, submit_ok
 
 # -- helpers ------------------------------------------------------------------------
 
@@ -45,11 +45,6 @@ def add_card(ledger: Ledger, account_id: str, at: str, method_id: str = "m-1",
         "type": "add_billing_method", "account_id": account_id, "method_id": method_id,
         "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
         "exp_year": 2035, "token": token, "prepaid": False, "at": at, **acting(actor)})
-
-
-def acting(actor: str | None) -> dict[str, str]:
-    """The `actor` field when one is named (R-1.5: needed on an agency or company)."""
-    return {} if actor is None else {"actor": actor}
 
 
 def credit(ledger: Ledger, account_id: str, at: str, amount: str) -> Any:

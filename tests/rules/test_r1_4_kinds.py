@@ -15,8 +15,7 @@ import pytest
 
 from ledger import Ledger
 from ledger.commands import COMMAND_KINDS, command_kind
-from tests.conftest import TEST_CLOCK
-from tests.rules.steps import assert_rejected, submit_ok
+from tests.helpers import TEST_CLOCK, assert_rejected, submit_ok
 
 DAY = "2016-03-05"
 

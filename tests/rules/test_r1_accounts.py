@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger, LedgerError
-from tests.rules.steps import assert_rejected, submit_ok
+from tests.helpers import assert_rejected, submit_ok
 
 DAY = "2016-03-05"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
-from tests.rules.steps import assert_rejected, submit_ok
+from tests.helpers import assert_rejected, submit_ok
 
 DAY = "2016-03-05"
 PAN = "4242424242424242"  # Luhn-valid test Visa number

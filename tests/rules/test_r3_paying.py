@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
-from tests.rules.steps import assert_rejected, submit_ok
+from tests.helpers import assert_rejected, submit_ok
 
 DAY = "2016-03-05"  # v2016: Plus costs 10.00 for a freelancer
 DAY19 = "2019-06-03"  # v2019: a Basic freelancer may buy 10 Connects for 1.50

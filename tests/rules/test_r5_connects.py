@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
-from tests.rules.steps import accept, add_card, open_account, refuse
+from tests.helpers import accept, add_card, day, open_account, refuse
 
 # --------------------------------------------------------------------------- helpers
 
@@ -34,10 +34,6 @@ def propose(ledger: Ledger, account_id: str, proposal_id: str, job_id: str, conn
 
 def connects(ledger: Ledger, account_id: str, as_of: str) -> int:
     return ledger.account(account_id, as_of=as_of).connects
-
-
-def day(value: Any) -> str:
-    return str(value)[:10]
 
 
 def expiries(ledger: Ledger, account_id: str) -> list[tuple[str, int]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
-from tests.rules.steps import accept, add_card, open_account, refuse, submit
+from tests.helpers import accept, add_card, open_account, refuse, submit
 
 # --------------------------------------------------------------------------- helpers
 

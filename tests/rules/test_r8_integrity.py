@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger import Ledger
-from tests.rules.steps import accept, add_card, open_account, refuse, submit
+from tests.helpers import accept, add_card, day, names, open_account, refuse, submit
 
 # --------------------------------------------------------------------------- helpers
 
@@ -21,14 +21,6 @@ def rejected(result: Any, code: str) -> Any:
     assert result.error.code == code, (result.error.code, result.error.message)
     assert result.events == []
     return result
-
-
-def day(value: Any) -> str:
-    return str(value)[:10]
-
-
-def names(ledger: Ledger, account_id: str) -> list[str]:
-    return [e["name"] for e in ledger.history(account_id)]
 
 
 def facts_on(ledger: Ledger, account_id: str, date: str) -> list[str]:

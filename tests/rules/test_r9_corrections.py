@@ -16,10 +16,7 @@ from hypothesis import strategies as st
 
 from ledger import Ledger
 from ledger.results import to_jsonable
-from tests.rules.steps import accept, add_card, open_account, refuse, submit
-
-CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2030, "prepaid": False}
+from tests.helpers import accept, add_card, open_account, refuse, submit
 
 
 def plus_freelancer(ledger: Ledger, token: str = "tok_ok_1") -> tuple[str, str]:

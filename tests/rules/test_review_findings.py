@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ledger import Ledger
-from tests.rules.steps import accept, open_account, refuse
+from tests.helpers import accept, open_account, refuse
 
 
 def test_close_contract_accepts_the_fields_interface_lists_for_it(ledger: Ledger) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.checks import child_env
+from tests.helpers import CARD, child_env, free_port
 from tests.stores import file_or_postgres_store
 
 CLOCK = "2016-06-01"
-CARD = {"method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-        "exp_year": 2030, "prepaid": False}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ledger_cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

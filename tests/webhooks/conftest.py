@@ -11,23 +11,16 @@ from typing import Any
 
 import pytest
 
-from tests.stores import postgres_url_or_skip, reset_postgres
+from tests.helpers import TEST_CLOCK
+from tests.stores import selected_stores, store_url
 
-CLOCK = "2031-01-01T00:00:00Z"
-
-
-def _kinds() -> list[str]:
-    raw = os.environ.get("LEDGER_TEST_STORES", "sqlite,postgres")
-    return [k for k in ("sqlite", "postgres") if k in raw] or ["sqlite"]
+CLOCK = TEST_CLOCK
 
 
-@pytest.fixture(params=_kinds())
+@pytest.fixture(params=selected_stores(("sqlite", "postgres"), default="sqlite,postgres",
+                                      fallback="sqlite"))
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg = postgres_url_or_skip()
-    reset_postgres(pg)
-    return pg
+    return store_url(str(request.param), tmp_path)
 
 
 def cli_args(url: str, *args: str, clock: str = CLOCK) -> list[str]:
