@@ -16,6 +16,7 @@ from ledger.errors import LedgerError, RefundDeclined
 from ledger.handlers.context import Context
 from ledger.payments import refund_key
 from ledger.pricing import expiry_date
+from ledger.screening import contains_pan
 from ledger.state import CONNECTS_KINDS, Charge, Method, View
 
 
@@ -47,8 +48,11 @@ def refund_charge(ctx: Context, acct: Account, cmd: RefundCharge, at: datetime) 
     state = acct.state
     charge = state.charges.get(cmd.charge_id)
     if charge is None:
+        # Not a charge the ledger derived, so its digits may be anything: not echoed
+        # when they could be a card number (see ledger/screening.py CHARGE_ID).
+        named = "the charge id sent" if contains_pan(cmd.charge_id) else cmd.charge_id
         raise LedgerError("unknown_charge",
-                          f"{cmd.charge_id} is not a charge of {cmd.account_id}", rule="R-9.2")
+                          f"{named} is not a charge of {cmd.account_id}", rule="R-9.2")
     if charge.refunded:
         raise LedgerError("charge_already_refunded", f"{cmd.charge_id} was already refunded",
                           rule="R-9.2")

@@ -61,9 +61,10 @@ def luhn_ok(digits: str) -> bool:
 _RUN = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){12,18}(?![0-9])")
 
 
-# Hashes and uuids are long hex strings whose digit runs may pass the Luhn test by chance.
+# Hashes, uuids and charge ids are hex strings whose digit runs may pass the Luhn test
+# by chance.
 _HEX = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                  r"[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}")
+                  r"[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}|ch_[0-9a-f]{24}")
 
 
 def card_numbers_in(text: str) -> list[str]:

@@ -237,3 +237,53 @@ def test_submit_preview_on_the_command_line_records_nothing(tmp_path: Path) -> N
     led = Ledger.open(url, clock="2016-06-01")
     assert led.account("fl-1").version == version
     led.close()
+
+
+def _purchase_whose_charge_id_passes_luhn() -> tuple[str, str]:
+    """A command id whose purchase's charge id holds 13+ digits in a row passing Luhn
+    (about one charge in three hundred does), and that charge id."""
+    from ledger.payments import charge_id_of, command_payment_key
+    from ledger.screening import contains_pan
+
+    for n in range(20_000):
+        charge_id = charge_id_of(command_payment_key(f"buy-{n}", "purchase"))
+        if contains_pan(charge_id):
+            return f"buy-{n}", charge_id
+    raise AssertionError("no charge id with a Luhn-valid run in 20,000 tries")
+
+
+def test_r9_2_a_charge_id_whose_digits_pass_luhn_can_still_be_refunded(
+        tmp_path: Path) -> None:
+    """R-9.2 against R-2.2: the ledger's own charge id is not a card number, through the
+    CLI; a made-up id in that form naming no charge is refused without being echoed, and
+    the same digits in free text are still refused as a card number."""
+    command_id, charge_id = _purchase_whose_charge_id_passes_luhn()
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    lines = [
+        {"type": "open_account", "account_id": "fl-9", "kind": "freelancer",
+         "at": "2016-03-01"},
+        {"type": "add_billing_method", "account_id": "fl-9", "method_id": "m-1",
+         "token": "tok_ok_1", "at": "2016-03-02", **CARD},
+        {"type": "upgrade_plan", "account_id": "fl-9", "at": "2016-03-03"},
+        {"type": "purchase_connects", "account_id": "fl-9", "quantity": 10,
+         "at": "2016-03-04", "command_id": command_id},
+        {"type": "refund_charge", "account_id": "fl-9", "charge_id": charge_id,
+         "reason": "asked", "at": "2016-03-05"},
+        {"type": "refund_charge", "account_id": "fl-9", "reason": "asked",
+         "charge_id": "ch_4111111111111111aaaaaaaa", "at": "2016-03-05"},
+        {"type": "refund_charge", "account_id": "fl-9", "charge_id": charge_id,
+         "reason": f"again {charge_id}", "at": "2016-03-05"},
+    ]
+    done = _cli(tmp_path, "ledger.cli", "--store", url, "--clock", "2016-06-01", "submit",
+                stdin="".join(json.dumps(c) + "\n" for c in lines))
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(results) == len(lines), done.stdout + done.stderr
+    purchase, refund, made_up, in_text = results[3:]
+    assert purchase["ok"] and purchase["charge_id"] == charge_id
+    assert refund["ok"], refund
+    assert "ChargeRefunded" in json.dumps(refund["events"])
+    assert made_up["error"]["code"] == "unknown_charge"
+    assert "4111111111111111" not in json.dumps(made_up)
+    assert in_text["error"]["code"] == "pan_not_allowed"
+    stored = (tmp_path / "l.db").read_bytes()
+    assert b"4111111111111111" not in stored
