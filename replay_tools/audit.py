@@ -68,7 +68,7 @@ def run_audit(app: Ledger, through: datetime | None = None,
     # R-8.7: re-derive with the versions the log adopted, not with a catalog file.
     catalog = adoption.log_catalog(app.recorder, app.mapper, app.catalog, findings)
     part = Partition(catalog, findings, through)
-    merge = Merge(app.views, findings, anchors or [])
+    merge = Merge(app.views, findings, anchors or [], app.recorder.max_notification_id)
     read = 0
     for page in read_log(app.recorder, app.mapper):
         for entry in page:
@@ -134,12 +134,18 @@ class Partition:
         streams that are `mine` (all by default)."""
         self.replayer.finish()
         streams = self.replayer.streams
+
+        def moved_on(uid: UUID, version: int) -> bool:
+            """Whether a writer beside the audit recorded past what was read."""
+            return bool(recorder.select_events(uid, gt=version, limit=1))
+
         return {
             "account_events": self.replayer.events,
             "command_records": self.commands,
             "policy_adoptions": self.adoptions.version,
             "accounts": len(streams),
-            "views_compared": check_agreement(views, streams, self.findings, through, mine),
+            "views_compared": check_agreement(views, streams, self.findings, through, mine,
+                                              moved_on),
             "history_rows_compared": check_history(views, recorder, mapper, self.findings,
                                                    mine),
         }
@@ -151,9 +157,10 @@ class Merge:
     two running hashes and a few dictionary updates."""
 
     def __init__(self, views: ViewRecorderMixin, findings: Findings,
-                 anchors: list[Anchor]) -> None:
+                 anchors: list[Anchor],
+                 log_head: Callable[[], int | None] | None = None) -> None:
         self.findings = findings
-        self.log = LogChain(views, findings)
+        self.log = LogChain(views, findings, log_head)
         self.anchored = AnchorChecks(anchors, findings)
         self.records = CommandRecords(findings, SCHEDULED)
 

@@ -105,8 +105,13 @@ def _pair(row: Any) -> tuple[int, str]:
 class LogChain:
     """The running hash of the log, checked against each checkpoint as it is passed."""
 
-    def __init__(self, views: ViewRecorderMixin, findings: Findings) -> None:
+    def __init__(self, views: ViewRecorderMixin, findings: Findings,
+                 log_head: Callable[[], int | None] | None = None) -> None:
         self.findings = findings
+        # The log's last notification id now: a checkpoint past what was read is proof
+        # of a deleted tail only if the log does not reach it (a writer running beside
+        # the audit adds notifications and their checkpoints after the audit's snapshot).
+        self.log_head = log_head
         self.head = ""
         self.checkpoints = iter_checkpoints(views)
         self.next_cp: tuple[int, str] | None = next(self.checkpoints, None)
@@ -140,6 +145,9 @@ class LogChain:
             else:
                 beyond.append(self.next_cp[0])
             self._advance()
+        if beyond and self.log_head is not None:
+            reached = self.log_head() or 0
+            beyond = [cp for cp in beyond if cp > reached]
         log = Reporter(self.findings, None, None, None)
         if beyond:
             log.fail("integrity", "R-8.1",

@@ -73,7 +73,7 @@ def run_parallel(app: Ledger, through: datetime | None,
     findings = Findings()
     started = time.perf_counter()
     stop = app.recorder.max_notification_id() or 0
-    merge = Merge(app.views, findings, anchors or [])
+    merge = Merge(app.views, findings, anchors or [], app.recorder.max_notification_id)
     # the versions the log adopted, read once here, for every worker.
     catalog = log_catalog(app.recorder, app.mapper, app.catalog, findings)
     ctx = multiprocessing.get_context("spawn")

@@ -269,6 +269,10 @@ def _middleware(app: FastAPI) -> None:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             response: Response = problem(413, "too_large", "bodies are at most 1 MB", "")
+        elif _has_nul(request):
+            # No account id, filter or cursor holds a NUL (PostgreSQL text cannot).
+            response = problem(422, "validation_error",
+                               "the path and the query may not hold a NUL character", "R-8.4")
         else:
             response = await call_next(request)
         ms = (time.perf_counter() - started) * 1000
@@ -280,6 +284,11 @@ def _middleware(app: FastAPI) -> None:
                              "status": response.status_code, "ms": round(ms, 1)}))
         metrics.REQUESTS.labels(request.method, str(response.status_code)).observe(ms / 1000)
         return response
+
+
+def _has_nul(request: Request) -> bool:
+    return "\x00" in request.url.path or any(
+        "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items())
 
 
 async def _json_body(request: Request) -> Any:

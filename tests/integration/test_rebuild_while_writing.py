@@ -165,3 +165,23 @@ def test_rebuild_while_writers_run(url: str, tmp_path: Path) -> None:
     finally:
         led.close()
     assert audit_exit(url) in (0, None)
+
+
+def test_audits_while_writers_run_find_nothing(url: str, tmp_path: Path) -> None:
+    """R-8.1/R-8.8: an audit beside running writers reads the log up to where it was
+    and is clean: the checkpoints the writers add after that point are not taken for
+    a deleted tail (each audit is a separate `ledger-replay audit` process, 2 workers)."""
+    _seed(url)
+    writers = _start_writers(url, tmp_path)
+    audits = []
+    try:
+        _wait_for_writes(tmp_path)
+        for _ in range(4):
+            audits.append(subprocess.run(
+                [*_tool("ledger-replay"), "--store", url, "--clock", CLOCK, "audit",
+                 "--workers", "2"], env=child_env(), capture_output=True, text=True,
+                timeout=300, check=False))
+    finally:
+        _stop_writers(writers, tmp_path)
+    for done in audits:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

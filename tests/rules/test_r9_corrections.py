@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ledger import Ledger
 from ledger.results import to_jsonable
-from tests.helpers import accept, add_card, open_account, refuse, submit
+from tests.helpers import CARD, accept, add_card, open_account, refuse, submit
 
 
 def plus_freelancer(ledger: Ledger, token: str = "tok_ok_1") -> tuple[str, str]:

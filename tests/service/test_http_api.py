@@ -244,3 +244,16 @@ def test_two_servers_on_one_postgres_database_refuse_a_revoked_key(
         stop_server(one)
         stop_server(two)
         reset_postgres(url)
+
+
+def test_a_nul_in_the_path_or_the_query_is_a_validation_error(server: Server) -> None:
+    """PostgreSQL text cannot hold NUL: it is refused at the edge as a 422 problem,
+    never a 500 (found by schemathesis on PostgreSQL)."""
+    key = server.key("reader", "accounts:read", "events:read")
+    with server.client(key) as c:
+        for path in ("/v1/accounts?status=%00", "/v1/accounts?prefix=fl%00",
+                     "/v1/accounts/fl%00-1", "/v1/events?types=%00",
+                     "/v1/accounts/fl-1/events?cursor=%00"):
+            r = c.get(path)
+            assert r.status_code == 422, (path, r.status_code, r.text)
+            assert problem_of(r)["code"] == "validation_error"
