@@ -14,9 +14,12 @@ checkout) are in tests/stores.py; the fixtures built on both are in the conftest
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -256,3 +259,20 @@ def billing_names_on(ledger: Ledger, on: str, account_id: str = "fl-1") -> list[
 def downgrades(ledger: Ledger, account_id: str = "fl-1") -> list[tuple[str, str]]:
     events = events_named(ledger, "PlanDowngraded", account_id)
     return [(day(e["at"]), e["data"]["reason"]) for e in events]
+
+
+def sqlite_template(folder: Path, name: str, build: Callable[[str], None]) -> Path:
+    """A SQLite store built once by `build(url)`, its WAL folded into the file so that a
+    plain file copy (`private_copy`) carries the whole store."""
+    path = folder / name
+    build(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def private_copy(template: Path, folder: Path) -> Path:
+    """A test's own copy of a template store, ready to be tampered with."""
+    path = folder / template.name
+    shutil.copy(template, path)
+    return path

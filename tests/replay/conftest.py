@@ -11,7 +11,6 @@ times differ from effective times (for --known-at).
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from ledger import Ledger
 from ledger.account import account_uuid
-from tests.helpers import CARD, TEST_CLOCK
+from tests.helpers import CARD, TEST_CLOCK, private_copy, sqlite_template
 
 HISTORY: list[dict[str, Any]] = [
     {"type": "open_account", "account_id": "fl-1", "kind": "freelancer", "at": "2016-03-05"},
@@ -87,19 +86,13 @@ def build_history(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("template")
-    build_history(f"sqlite:///{folder}/l.db")
-    with sqlite3.connect(folder / "l.db") as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return folder / "l.db"
+    return sqlite_template(tmp_path_factory.mktemp("template"), "l.db", build_history)
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
     """A private copy of the known history, ready to be tampered with."""
-    path = tmp_path / "l.db"
-    shutil.copy(template, path)
-    return path
+    return private_copy(template, tmp_path)
 
 
 @pytest.fixture

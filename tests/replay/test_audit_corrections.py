@@ -12,8 +12,6 @@ Then a billing run past two billing dates.
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 from ledger import Ledger
 from ledger.account import account_uuid
 from ledger.api_keys import create_key
+from tests.helpers import private_copy, sqlite_template
 from tests.replay.conftest import Raw
 from tests.replay.helpers import audit, findings_of
 
@@ -93,18 +92,12 @@ def build(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("corrections")
-    build(f"sqlite:///{folder}/c.db")
-    with sqlite3.connect(folder / "c.db") as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return folder / "c.db"
+    return sqlite_template(tmp_path_factory.mktemp("corrections"), "c.db", build)
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "c.db"
-    shutil.copy(template, path)
-    return path
+    return private_copy(template, tmp_path)
 
 
 def _forge(raw: Raw, account: str, topic: str, like: tuple[str, str],
