@@ -126,12 +126,7 @@ def test_folds_and_every_check_agree_on_generated_histories(steps: list[Any]) ->
     try:
         # Then the reference fold of each account's events is the ledger's fold
         for account in ACCOUNTS:
-            ours = reference.RefState()
-            theirs = AccountState()
-            for event in led.events.get(account_uuid(account)):
-                reference.fold(ours, event)
-                event.on_view(theirs.view)  # type: ignore[attr-defined]
-                event.on_domain(theirs)  # type: ignore[attr-defined]
+            ours, theirs = _both_folds(led, account)
             assert reference.view_json(ours.view) == view_to_dict(theirs.view)
             assert reference.next_scheduled(ours.view) == schedule.next_fact_date(theirs.view)
             assert {k: p.status for k, p in ours.proposals.items()} == {
@@ -246,12 +241,7 @@ def test_charges_refunds_and_grants_fold_and_check_alike(steps: list[Any]) -> No
     try:
         # Then the reference's charges are the ledger's, refunded or not
         for account in ACCOUNTS:
-            ours = reference.RefState()
-            theirs = AccountState()
-            for event in led.events.get(account_uuid(account)):
-                reference.fold(ours, event)
-                event.on_view(theirs.view)  # type: ignore[attr-defined]
-                event.on_domain(theirs)  # type: ignore[attr-defined]
+            ours, theirs = _both_folds(led, account)
             assert reference.view_json(ours.view) == view_to_dict(theirs.view)
             assert {k: vars(c) for k, c in ours.charges.items()} == {
                 k: vars(c) for k, c in theirs.charges.items()}
@@ -263,3 +253,14 @@ def test_charges_refunds_and_grants_fold_and_check_alike(steps: list[Any]) -> No
         assert [f.line() for f in report.findings.items] == []
     finally:
         led.close()
+
+
+def _both_folds(led: Ledger, account: str) -> tuple[reference.RefState, AccountState]:
+    """The account's events folded by the audit's reference and by the ledger."""
+    ours = reference.RefState()
+    theirs = AccountState()
+    for event in led.events.get(account_uuid(account)):
+        reference.fold(ours, event)
+        event.on_view(theirs.view)  # type: ignore[attr-defined]
+        event.on_domain(theirs)  # type: ignore[attr-defined]
+    return ours, theirs
