@@ -4,8 +4,9 @@ All keys live on one stream, the key ring: `ApiKeyCreated` and `ApiKeyRevoked`, 
 could do what, and since when, is in the log like everything else. A secret is shown
 once, when made (`lk_` and 32 random bytes, url-safe base64); the ring keeps only its
 SHA-256 (a secret of 256 random bits needs no slow hash), compared in constant time.
-Every request reads the ring anew (one stream, a handful of events), so a revocation
-is seen by every worker at its next request.
+Every request asks the store for the ring's last version (one indexed read of one
+row) and rebuilds the ring only when that moved, so a revocation is seen by every
+worker at its next request without each request folding the whole ring.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+from weakref import WeakKeyDictionary
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -155,8 +157,28 @@ def list_keys(app: Ledger) -> list[ApiKey]:
     return list(ring.keys.values()) if ring else []
 
 
+# Per open Ledger: the ring's version and its keys as of that version.
+_KNOWN_RINGS: WeakKeyDictionary[Any, tuple[int, list[ApiKey]]] = WeakKeyDictionary()
+
+
+def current_keys(app: Ledger) -> list[ApiKey]:
+    """The ring's keys as the store holds them now. The ring's last stored version is read
+    on every call; the ring is folded again only when that version differs from the one
+    kept, so a key revoked by any process is refused here at the very next call."""
+    last = app.recorder.select_events(KEY_RING_ID, desc=True, limit=1)
+    version = last[0].originator_version if last else 0
+    known = _KNOWN_RINGS.get(app)
+    if known is not None and known[0] == version:
+        return known[1]
+    ring = _ring(app)
+    keys = list(ring.keys.values()) if ring else []
+    # The ring's own version: a change stored between the two reads is kept, not skipped.
+    _KNOWN_RINGS[app] = (ring.version if ring else 0, keys)
+    return keys
+
+
 class StoreKeys:
-    """The key directory of the service and the console, read from the store each time."""
+    """The key directory of the service and the console, as the store holds it now."""
 
     def __init__(self, app: Ledger) -> None:
         self.app = app
@@ -164,14 +186,14 @@ class StoreKeys:
     def by_secret(self, secret: str) -> ApiKey | None:
         digest = _hash(secret)
         found = None
-        for key in list_keys(self.app):
+        for key in current_keys(self.app):
             # Compare with every key, in constant time each: no early exit to time.
             if hmac.compare_digest(key.secret_hash, digest) and key.active:
                 found = key
         return found
 
     def by_id(self, key_id: str) -> ApiKey | None:
-        key = next((k for k in list_keys(self.app) if k.key_id == key_id), None)
+        key = next((k for k in current_keys(self.app) if k.key_id == key_id), None)
         return key if key is not None and key.active else None
 
 

@@ -78,7 +78,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             self.views.create_views()
         if isinstance(self.recorder, InlineViews):
             self.recorder.views = self.views
-        self._cache = AccountCache(self.recorder.max_notification_id)
+        self._cache = AccountCache(self.recorder.max_notification_id, self._changes_after)
         self._session = LedgerSession(self)
         # R-8.7: the versions this store adopted, read once here and kept in memory (read
         # again after a save that failed, when another writer may have adopted).
@@ -112,6 +112,12 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         return cls(store, clock=make_clock(clock), catalog=catalog,
                    gateway=gateway or SimulatedGateway(journal_for(store)),
                    catalog_from_store=policy_from_store and source is None)
+
+    def _changes_after(self, after: int, head: int) -> list[tuple[UUID, int]]:
+        """The stream and version of each event stored with an id in (after, head]."""
+        found = self.recorder.select_notifications(after + 1, head - after, stop=head)
+        return [(n.originator_id if isinstance(n.originator_id, UUID)
+                 else UUID(str(n.originator_id)), n.originator_version) for n in found]
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Hand the domain events to the recorder, which folds them into the views.

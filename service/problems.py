@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from fastapi.responses import JSONResponse
 
 PROBLEM_JSON = "application/problem+json"
@@ -21,20 +22,32 @@ STATUS_OF_CODE = {
 RULE_OF_CODE = {"version_mismatch": "R-8.3", "unauthenticated": "", "forbidden": "R-1.4"}
 
 
+class OrjsonResponse(JSONResponse):
+    """JSON encoded by orjson: the same compact UTF-8 as Starlette's encoder for the
+    JSON-native values the ledger answers with, at a fraction of the cost on the command
+    path. A value orjson refuses (an integer beyond 64 bits) falls back to the encoder."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            return super().render(content)
+
+
 def status_of(code: str) -> int:
     """HTTP.md: every rejection not named has 422."""
     return STATUS_OF_CODE.get(code, 422)
 
 
 def problem(status: int, code: str, detail: str, rule: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+            headers: dict[str, str] | None = None, **extra: Any) -> OrjsonResponse:
     body = {"type": f"urn:ledger:error:{code}", "title": HTTPStatus(status).phrase,
             "status": status, "detail": detail, "code": code,
             "rule": rule if rule is not None else RULE_OF_CODE.get(code, ""), **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return OrjsonResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def result_problem(result: dict[str, Any]) -> JSONResponse:
+def result_problem(result: dict[str, Any]) -> OrjsonResponse:
     """A rejected command's result as a problem, with its ids and the events it left."""
     error = result["error"]
     status = status_of(error["code"])
