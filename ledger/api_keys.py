@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
-from weakref import WeakKeyDictionary
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -157,43 +156,38 @@ def list_keys(app: Ledger) -> list[ApiKey]:
     return list(ring.keys.values()) if ring else []
 
 
-# Per open Ledger: the ring's version and its keys as of that version.
-_KNOWN_RINGS: WeakKeyDictionary[Any, tuple[int, list[ApiKey]]] = WeakKeyDictionary()
-
-
-def current_keys(app: Ledger) -> list[ApiKey]:
-    """The ring's keys as the store holds them now. The ring's last stored version is read
-    on every call; the ring is folded again only when that version differs from the one
-    kept, so a key revoked by any process is refused here at the very next call."""
-    last = app.recorder.select_events(KEY_RING_ID, desc=True, limit=1)
-    version = last[0].originator_version if last else 0
-    known = _KNOWN_RINGS.get(app)
-    if known is not None and known[0] == version:
-        return known[1]
-    ring = _ring(app)
-    keys = list(ring.keys.values()) if ring else []
-    # The ring's own version: a change stored between the two reads is kept, not skipped.
-    _KNOWN_RINGS[app] = (ring.version if ring else 0, keys)
-    return keys
-
-
 class StoreKeys:
-    """The key directory of the service and the console, as the store holds it now."""
+    """The key directory of the service and the console over one open Ledger, as the
+    store holds it now. The ring's last stored version is read on every lookup; the ring
+    is folded again only when that version differs from the one kept, so a key revoked
+    by any process is refused here at the very next lookup."""
 
     def __init__(self, app: Ledger) -> None:
         self.app = app
+        self._known: tuple[int, list[ApiKey]] | None = None  # a ring version, its keys
+
+    def current(self) -> list[ApiKey]:
+        last = self.app.recorder.select_events(KEY_RING_ID, desc=True, limit=1)
+        version = last[0].originator_version if last else 0
+        if self._known is not None and self._known[0] == version:
+            return self._known[1]
+        ring = _ring(self.app)
+        keys = list(ring.keys.values()) if ring else []
+        # The ring's own version: a change stored between the two reads is kept.
+        self._known = (ring.version if ring else 0, keys)
+        return keys
 
     def by_secret(self, secret: str) -> ApiKey | None:
         digest = _hash(secret)
         found = None
-        for key in current_keys(self.app):
+        for key in self.current():
             # Compare with every key, in constant time each: no early exit to time.
             if hmac.compare_digest(key.secret_hash, digest) and key.active:
                 found = key
         return found
 
     def by_id(self, key_id: str) -> ApiKey | None:
-        key = next((k for k in current_keys(self.app) if k.key_id == key_id), None)
+        key = next((k for k in self.current() if k.key_id == key_id), None)
         return key if key is not None and key.active else None
 
 

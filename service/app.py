@@ -47,10 +47,11 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 class _Held:
-    """The worker's Ledger and the lock that serialises its use."""
+    """The worker's Ledger, its key directory and the lock that serialises their use."""
 
     def __init__(self) -> None:
         self.ledger: Ledger | None = None
+        self._keys: StoreKeys | None = None
         self.lock = threading.RLock()
 
     @contextmanager
@@ -58,7 +59,20 @@ class _Held:
         with self.lock:
             if self.ledger is None:
                 self.ledger = Ledger.open()
+                self._keys = StoreKeys(self.ledger)
             yield self.ledger
+
+    @contextmanager
+    def keys(self) -> Iterator[StoreKeys]:
+        with self.use():
+            assert self._keys is not None
+            yield self._keys
+
+    def close(self) -> None:
+        with self.lock:
+            if self.ledger is not None:
+                self.ledger.close()
+            self.ledger = self._keys = None
 
 
 HELD = _Held()
@@ -74,8 +88,8 @@ def _bearer(request: Request) -> ApiKey:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized(401, "unauthenticated", "send Authorization: Bearer <key secret>")
-    with HELD.use() as ledger:
-        key = StoreKeys(ledger).by_secret(secret.strip())
+    with HELD.keys() as keys:
+        key = keys.by_secret(secret.strip())
     if key is None:
         raise Unauthorized(401, "unauthenticated", "the key is unknown or revoked")
     request.state.principal = key.key_id
@@ -153,10 +167,7 @@ def create_app() -> FastAPI:
         stop = _start_delivery()
         yield
         stop()
-        with HELD.lock:
-            if HELD.ledger is not None:
-                HELD.ledger.close()
-                HELD.ledger = None
+        HELD.close()
 
     if not log.handlers:  # one JSON line per request on standard error
         handler = logging.StreamHandler()
@@ -226,12 +237,12 @@ def _include_optional(app: FastAPI) -> None:
 
 class _LockedKeys:
     def by_secret(self, secret: str) -> ApiKey | None:
-        with HELD.use() as ledger:
-            return StoreKeys(ledger).by_secret(secret)
+        with HELD.keys() as keys:
+            return keys.by_secret(secret)
 
     def by_id(self, key_id: str) -> ApiKey | None:
-        with HELD.use() as ledger:
-            return StoreKeys(ledger).by_id(key_id)
+        with HELD.keys() as keys:
+            return keys.by_id(key_id)
 
 
 def _errors(app: FastAPI) -> None:
