@@ -36,6 +36,7 @@ class Receiver:
         self.copies: Counter[str] = Counter()  # every copy received (duplicates > 1)
         self.attempts: Counter[str] = Counter()
         self.bad_signatures = 0
+        self.torn_requests = 0
         self.fail_first: dict[str, int] = {}
         self.fail_all = False
         self.slow = 0.0
@@ -67,7 +68,14 @@ class Receiver:
         self.server.server_close()
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        length = int(request.headers.get("Content-Length", 0))
+        body = request.rfile.read(length)
+        if len(body) < length:
+            # A sender killed between its headers and its body: a torn request, nobody's
+            # signature to judge and nothing delivered (the sender sends it again).
+            with self.lock:
+                self.torn_requests += 1
+            return
         if self.slow:
             time.sleep(self.slow)
         if self.redirect_to:
