@@ -3,6 +3,8 @@ library's tracking table for this application (`ledger_tracking`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +19,17 @@ class PostgresViewRecorder(ViewRecorderMixin, PostgresTrackingRecorder):
     events_table = "ledger_events"
     notification_column = "notification_id"
     json_text = "({column})::jsonb ->> '{key}'"
+    least = "LEAST"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tracking_table = self.tracking_table_name
+
+    @contextmanager
+    def read_statement(self) -> Iterator[Any]:
+        # The datastore's connections are in autocommit: one statement, no BEGIN.
+        with self.datastore.cursor() as c:
+            yield c
 
     def stream_key(self, uid: UUID) -> Any:
         return uid
