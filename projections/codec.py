@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from ledger.connects import Lot
 from ledger.state import Method, View
 
@@ -36,7 +38,10 @@ def view_to_dict(v: View) -> dict[str, Any]:
 
 
 def view_to_json(v: View) -> str:
-    return json.dumps(view_to_dict(v), separators=(",", ":"))
+    # One per event folded (every history row): orjson, about 4x the standard library.
+    # Readers parse the row (`view_from_json`), never compare its text, so the bytes
+    # need not be the standard library's (orjson leaves non-ASCII text unescaped).
+    return orjson.dumps(view_to_dict(v)).decode()
 
 
 def view_from_json(text: str | bytes) -> View:
