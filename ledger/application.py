@@ -492,6 +492,10 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         self._cache.remember([acct])
         return acct
 
+    def was_accepted(self, command_id: str) -> bool:
+        """Whether a command with this id was accepted before (R-8.3)."""
+        return self._accepted_command(command_id) is not None
+
     def _accepted_command(self, command_id: str) -> CommandRecord | None:
         try:
             record: CommandRecord = self.repository.get(command_uuid(command_id))

@@ -113,6 +113,9 @@ class Command(BaseModel):
 
 
 class OpenAccount(Command):
+    """Opening an agency or company is done by its owner: `actor` defaults to
+    `owner_id` there (R-1.5), and names the owner or the new account itself."""
+
     type: Literal["open_account"]
     kind: Literal["freelancer", "member", "agency", "company", "enterprise"]
     owner_id: Id | None = None
@@ -124,6 +127,14 @@ class OpenAccount(Command):
         if self.kind in ("freelancer", "member") and self.owner_id is not None:
             raise ValueError("owner_id is only for agency, company and enterprise accounts")
         return self
+
+    @property
+    def acting(self) -> str:
+        # Opening an agency or company is done by its owner: the actor defaults to
+        # owner_id there (R-1.5: the new account never acts by itself).
+        if self.actor is None and self.kind in ("agency", "company") and self.owner_id:
+            return self.owner_id
+        return super().acting
 
 
 CARD_BRANDS = (

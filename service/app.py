@@ -175,8 +175,10 @@ def create_app() -> FastAPI:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+    # No redirect for a trailing slash: an unknown path is 404 (HTTP.md), and a
+    # redirect would name plain http behind the TLS proxy.
     app = FastAPI(title="Subscription ledger", version="2", lifespan=lifespan,
-                  default_response_class=JSONResponse,
+                  default_response_class=JSONResponse, redirect_slashes=False,
                   description="The ledger's HTTP API: commands, views, the event feed.")
     _errors(app)
     _middleware(app)
@@ -266,7 +268,9 @@ def _errors(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), "")
+        # Starlette's own headers go along (a 405's `Allow`, RFC 9110).
+        return problem(exc.status_code, code, str(exc.detail), "",
+                       headers=dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(ValueError)
     async def out_of_range(_: Request, exc: ValueError) -> JSONResponse:
@@ -470,12 +474,13 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/v1/accounts/{account_id}/events", tags=["accounts"], response_model=Page)
     def account_events(account_id: str, after_version: Annotated[int, Query(ge=0)] = 0,
-                       limit: Limit = 100,
+                       limit: Limit = 100, cursor: str | None = None,
                        _: ApiKey = Depends(scoped("accounts:read"))) -> Any:  # noqa: B008
         from service.queries import account_events as query
 
         with HELD.use() as ledger:
-            page = query(ledger, account_id, after_version=after_version, limit=limit)
+            page = query(ledger, account_id, after_version=_resume(cursor, after_version),
+                         limit=limit)
         return to_jsonable(page.to_json())
 
     @app.get("/v1/accounts/{account_id}/statement", tags=["accounts"])
@@ -498,11 +503,11 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/v1/events", tags=["feed"], response_model=Page)
     def events(after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 100,
-               types: str | None = None,
+               types: str | None = None, cursor: str | None = None,
                _: ApiKey = Depends(scoped("events:read"))) -> Any:  # noqa: B008
         wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
         with HELD.use() as ledger:
-            page = read_feed(ledger, after, limit, wanted)
+            page = read_feed(ledger, _resume(cursor, after), limit, wanted)
         return {"data": page.events, "has_more": page.has_more,
                 "next_cursor": str(page.last_id) if page.has_more else None}
 
@@ -568,6 +573,18 @@ def _instant(value: str | None) -> str | None:
     return value
 
 
+def _resume(cursor: str | None, after: int) -> int:
+    """Where a page starts: the `next_cursor` of the page before (sent back as `cursor`,
+    as on every list), else `after` / `after_version`. The feed's and the history's
+    cursors are the last id or version seen, so either parameter resumes the same."""
+    if cursor is None:
+        return after
+    if not cursor.isdigit() or not cursor.isascii() or len(cursor) > 19:
+        raise LedgerError("validation_error", "cursor: not a cursor this endpoint gave",
+                          rule="R-8.4")
+    return int(cursor)
+
+
 def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | None:
     account_id = raw_field(raw, "account_id")
     if account_id is None:
@@ -577,7 +594,10 @@ def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | Non
         version = ledger.account(account_id).version
     except LedgerError:
         return None  # the command itself says unknown_account
-    if str(version) != expected:
+    command_id = raw_field(raw, "command_id")
+    if str(version) != expected and not (command_id and ledger.was_accepted(command_id)):
+        # (A retry of an accepted command is answered as the first time, R-8.3: the
+        # version it was conditional on has moved by its own events.)
         return problem(412, "version_mismatch",
                        f"the account is at version {version}, not {expected}", "R-8.3",
                        command_id=raw_field(raw, "command_id"), account_id=account_id,

@@ -136,7 +136,8 @@ def _event_row(app: Ledger, event: Any) -> dict[str, Any]:
         "recorded_at": event.timestamp,
         "principal": data.pop("principal", None),
         "actor": data.pop("actor", None),
-        "reason": data.get("reason"),
+        # Why the command was sent; a suspension's own `reason` otherwise.
+        "reason": data.get("command_reason") or data.get("reason"),
         "data": data,
     }
 

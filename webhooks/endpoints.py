@@ -70,8 +70,11 @@ def check_url(url: str) -> str:
 
 
 def check_types(types: list[str] | None) -> list[str]:
+    if types is None:
+        return ["*"]  # none named: every event
     if not types:
-        return ["*"]
+        # An explicit empty list would be an endpoint that never hears of anything.
+        raise EndpointError("validation_error", "types: name at least one event, or \"*\"")
     if not all(isinstance(t, str) for t in types):
         raise EndpointError("validation_error", "types are event names or \"*\"")
     if "*" in types:

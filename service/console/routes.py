@@ -111,6 +111,7 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
                         headers={"Cache-Control": "max-age=300"})
 
     @router.get("")
+    @router.get("/")
     def home(request: Request) -> Response:
         where = "/console/search" if sign.check(request.cookies.get(COOKIE)) else \
             "/console/sign-in"

@@ -1,0 +1,138 @@
+"""Edges of HTTP.md an outside probe found: cursors sent back as `cursor`, the reason in
+the history, a retry under `If-Match`, trailing slashes, and the actor of an opening
+(R-1.5, R-8.3, R-8.6), over HTTP against a real `ledger serve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.service.conftest import Server
+
+
+def _pages(c: httpx.Client, path: str, limit: int, key: str) -> list[Any]:
+    """Every item of a paged list, following `next_cursor` as `cursor`."""
+    seen: list[Any] = []
+    params: dict[str, Any] = {"limit": limit}
+    for _ in range(1000):
+        r = c.get(path, params=params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen += [item[key] for item in page["data"]]
+        if not page["has_more"]:
+            return seen
+        assert page["next_cursor"] is not None
+        params = {"limit": limit, "cursor": page["next_cursor"]}
+    raise AssertionError(f"{path}: the pages never ended")
+
+
+def test_history_and_feed_pages_follow_next_cursor_as_cursor(server: Server) -> None:
+    key = server.key("reader", "accounts:read", "events:read", "operations:write")
+    with server.client(key) as c:
+        for n in range(5):
+            assert c.post("/v1/commands", json={
+                "type": "credit_earnings", "account_id": "fl-2", "amount": "1.00",
+                "at": f"2016-05-0{n + 1}"}).status_code == 200
+        versions = _pages(c, "/v1/accounts/fl-2/events", 2, "version")
+        everything = [e["version"] for e in c.get(
+            "/v1/accounts/fl-2/events", params={"limit": 1000}).json()["data"]]
+        assert versions == everything and len(versions) >= 6
+        ids = _pages(c, "/v1/events", 3, "id")
+        assert ids == sorted(set(ids)) and len(ids) >= 11
+        assert ids == [e["id"] for e in c.get("/v1/events",
+                                              params={"limit": 1000}).json()["data"]]
+        for bad in ("xyz", "-1", "1e3"):
+            r = c.get("/v1/events", params={"cursor": bad})
+            assert r.status_code == 422, (bad, r.text)
+            assert r.json()["code"] == "validation_error"
+
+
+def test_history_shows_why_a_command_was_sent_r8_6(server: Server) -> None:
+    ops = server.key("ops", "operations:write", "accounts:read")
+    with server.client(ops) as c:
+        assert c.post("/v1/commands", json={
+            "type": "grant_connects", "account_id": "fl-2", "quantity": 5,
+            "reason": "outage on 2016-05-02", "at": "2016-05-02"}).status_code == 200
+        last = c.get("/v1/accounts/fl-2/events").json()["data"][-1]
+    assert last["name"] == "ConnectsGranted"
+    assert last["reason"] == "outage on 2016-05-02"
+
+
+def test_a_retry_under_if_match_is_answered_as_the_first_time_r8_3(server: Server) -> None:
+    key = server.key("app", "accounts:write", "accounts:read")
+    buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+           "command_id": "im-1", "at": "2016-05-01"}
+    with server.client(key) as c:
+        version = c.get("/v1/accounts/fl-1").headers["etag"]
+        first = c.post("/v1/commands", json=buy, headers={"If-Match": version})
+        assert first.status_code == 200, first.text
+        again = c.post("/v1/commands", json=buy, headers={"If-Match": version})
+        assert again.status_code == 200, again.text
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json()["duplicate"] is True
+        assert again.json()["events"] == first.json()["events"]
+        # A new command on the moved version is still refused
+        other = {**buy, "command_id": "im-2"}
+        r = c.post("/v1/commands", json=other, headers={"If-Match": version})
+        assert r.status_code == 412 and r.json()["code"] == "version_mismatch"
+
+
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(server: Server) -> None:
+    key = server.key("app", "accounts:write", "accounts:read")
+    with server.client(key) as c:
+        for method, path in (("POST", "/v1/commands/"), ("GET", "/v1/accounts/"),
+                             ("GET", "/v1/events/")):
+            r = c.request(method, path, json={} if method == "POST" else None)
+            assert r.status_code == 404, (path, r.status_code, r.headers.get("location"))
+            assert "location" not in r.headers
+
+
+def test_opening_a_company_is_done_by_its_owner_r1_5(server: Server) -> None:
+    key = server.key("app", "accounts:write", "accounts:read")
+    with server.client(key) as c:
+        r = c.post("/v1/commands", json={"type": "open_account", "account_id": "co-1",
+                                         "kind": "company", "owner_id": "owner-1",
+                                         "at": "2016-05-01"})
+        assert r.status_code == 200, r.text
+        opened = c.get("/v1/accounts/co-1/events").json()["data"][0]
+    assert opened["name"] == "AccountOpened"
+    assert opened["actor"] == "owner-1"
+
+
+def test_a_wrong_method_names_the_allowed_ones(server: Server) -> None:
+    key = server.key("app", "accounts:read")
+    with server.client(key) as c:
+        r = c.delete("/v1/accounts/fl-1")
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "GET" in r.headers["allow"]
+
+
+def test_made_up_command_types_do_not_become_metric_series(server: Server) -> None:
+    app = server.key("app", "accounts:write")
+    scraper = server.key("scraper", "metrics")
+    with server.client(app) as c:
+        for made_up in ("nonsense", "bogus_type_7"):
+            assert c.post("/v1/commands", json={"type": made_up,
+                                                "account_id": "fl-1"}).status_code == 422
+        assert c.post("/v1/commands", json={"type": "purchase_connects", "account_id": "fl-1",
+                                            "quantity": 10, "at": "2016-05-01"}).status_code == 200
+    with server.client(scraper) as c:
+        text = c.get("/metrics").text
+    assert 'ledger_commands_total{outcome="accepted",type="purchase_connects"}' in text
+    assert 'type="?"' in text
+    assert "nonsense" not in text and "bogus_type_7" not in text
+
+
+def test_a_webhook_endpoint_with_an_empty_list_of_types_is_refused(server: Server) -> None:
+    admin = server.key("admin", "admin")
+    with server.client(admin) as c:
+        r = c.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook",
+                                                  "types": []})
+        assert r.status_code == 422 and r.json()["code"] == "validation_error"
+        assert c.get("/v1/webhook-endpoints").json()["data"] == []
+        made = c.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"})
+        assert made.status_code in (200, 201), made.text
+        listed = c.get("/v1/webhook-endpoints").json()["data"]
+    assert [e["types"] for e in listed] == [["*"]]
