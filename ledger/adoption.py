@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -64,6 +64,7 @@ class PolicyAdoption(Aggregate):
         self.versions: dict[str, dict[str, Any]] = {}
         self.sha256: dict[str, str] = {}
         self.last_digest = ""
+        self.latest_at: datetime | None = None  # the latest decision that adopted
 
     class Event(Aggregate.Event):
         TOPIC = "ledger/PolicyAdoption.Event"
@@ -88,6 +89,15 @@ class PolicyAdoption(Aggregate):
             aggregate.versions[self.name] = dict(self.content)
             aggregate.sha256[self.name] = self.sha256
             aggregate.last_digest = _digest(self)
+            latest = getattr(aggregate, "latest_at", None)
+            aggregate.latest_at = self.at if latest is None else max(latest, self.at)
+
+    @property
+    def decided_through(self) -> date | None:
+        """The effective date of the latest decision that adopted a version: every
+        version starting on or before it was in the catalog then, or it would have been
+        adopted with the others (a decision dated D adopts every version up to D)."""
+        return self.latest_at.date() if self.latest_at is not None else None
 
     @property
     def adopted(self) -> dict[str, dict[str, Any]]:
@@ -134,10 +144,18 @@ def _field_differences(path: str, held: Any, given: Any) -> list[str]:
     return []
 
 
-def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]]
-                        ) -> list[str]:
-    """One line per difference between the catalog and the adopted versions (by name)."""
+def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
+                        decided_through: date | None = None) -> list[str]:
+    """One line per difference between the catalog and the adopted versions (by name),
+    and per version the catalog adds on or before `decided_through` (the past that was
+    decided without it: replaying it would give other results)."""
     lines: list[str] = []
+    if decided_through is not None:
+        lines += [f"version {v.name}: new, but starts {v.effective_from.isoformat()}, on or"
+                  f" before {decided_through.isoformat()}, already decided without it"
+                  " (a new version takes a later effective_from)"
+                  for v in catalog.versions
+                  if v.name not in adopted and v.effective_from <= decided_through]
     for name in sorted(adopted):
         held = dict(adopted[name])
         try:
@@ -150,8 +168,9 @@ def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any
     return lines
 
 
-def check_catalog(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]]) -> None:
-    differences = catalog_differences(catalog, adopted)
+def check_catalog(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
+                  decided_through: date | None = None) -> None:
+    differences = catalog_differences(catalog, adopted, decided_through)
     if differences:
         raise LedgerError(
             "policy_mismatch",

@@ -447,7 +447,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             self._adoption = None
         self._adoption_read = True
         if check:
-            check_catalog(self.catalog, self.adopted)
+            check_catalog(self.catalog, self.adopted, self.decided_through)
 
     @property
     def adopted(self) -> dict[str, dict[str, Any]]:
@@ -455,6 +455,13 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         if not self._adoption_read:
             self._read_adoption()
         return self._adoption.adopted if self._adoption is not None else {}
+
+    @property
+    def decided_through(self) -> date | None:
+        """The latest effective date a version was adopted at (R-8.7)."""
+        if not self._adoption_read:
+            self._read_adoption()
+        return self._adoption.decided_through if self._adoption is not None else None
 
     def adopted_versions(self) -> list[dict[str, Any]]:
         """Each adopted version's name, start and SHA-256, in the order adopted."""

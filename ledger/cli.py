@@ -225,10 +225,10 @@ def _check_against_store(args: argparse.Namespace, catalog: Any) -> int:
     ledger = Ledger(store, clock=make_clock(args.clock), catalog=default_catalog(),
                     gateway=SimulatedGateway(journal_for(store)), catalog_from_store=True)
     try:
-        adopted = ledger.adopted
+        adopted, decided_through = ledger.adopted, ledger.decided_through
     finally:
         ledger.close()
-    differences = catalog_differences(catalog, adopted)
+    differences = catalog_differences(catalog, adopted, decided_through)
     for line in differences:
         emit(f"policy_mismatch: {line}")
     if differences:

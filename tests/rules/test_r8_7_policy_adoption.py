@@ -119,6 +119,30 @@ def test_r8_7_a_later_version_is_accepted_and_adopted_when_first_used(
         make_ledger()
 
 
+def a_version_from(name: str, start: str) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        later = json.loads(json.dumps(data["versions"][-1]))
+        later.update(name=name, effective_from=start)
+        later["plans"]["freelancer"]["plus"]["price"] = "19.99"
+        data["versions"].append(later)
+    return edit
+
+
+def test_r8_7_a_new_version_starting_in_the_decided_past_is_refused(
+        make_ledger: Open) -> None:
+    # Given decisions dated 2030 under v2019 (the catalog had nothing newer then)
+    assert make_ledger().submit(open_fl("fl-1", "2030-06-01")).ok
+    # When an operator adds a version that starts before them, it is refused: replaying
+    # those decisions would now give other results
+    with pytest.raises(LedgerError) as caught:
+        make_ledger(policy=catalog_with(a_version_from("v2020", "2020-01-01")))
+    assert caught.value.code == "policy_mismatch" and caught.value.rule == "R-8.7"
+    assert "version v2020: new, but starts 2020-01-01" in caught.value.message
+    # And one that starts after the latest decided date is accepted
+    led = make_ledger(policy=catalog_with(a_version_from("v2031", "2030-06-02")))
+    assert [v["name"] for v in led.adopted_versions()] == ["v2016", "v2019"]
+
+
 def test_r8_7_a_store_written_before_adoptions_opens_and_adopts_on_its_next_decision(
         make_ledger: Open, monkeypatch: pytest.MonkeyPatch) -> None:
     old = make_ledger()
