@@ -22,10 +22,14 @@ def check_opening(ctx: Context, cmd: OpenAccount) -> None:
                           rule="R-1.1")
     if owner is not None and owner.state.view.status == "closed":
         raise LedgerError("account_closed", f"owner {cmd.owner_id} is closed", rule="R-1.3")
-    if cmd.actor is not None and cmd.actor not in (cmd.account_id, cmd.owner_id):
-        raise LedgerError("not_authorized",
-                          f"{cmd.actor} may not open {cmd.account_id} for {cmd.owner_id}",
-                          rule="R-1.2")
+    # an agency or company is opened by its owner, never by itself; any other
+    # account is opened by itself (or, for an enterprise with an owner, by the owner).
+    allowed = ((cmd.owner_id,) if cmd.kind in ("agency", "company")
+               else (cmd.account_id, cmd.owner_id) if cmd.owner_id else (cmd.account_id,))
+    if cmd.actor is not None and cmd.actor not in allowed:
+        whose = f" for {cmd.owner_id}" if cmd.owner_id else ""
+        raise LedgerError("not_authorized", f"{cmd.actor} may not open {cmd.account_id}{whose}",
+                          rule="R-1.5" if cmd.actor == cmd.account_id else "R-1.2")
     if owner is None:
         return
     kinds = ("freelancer",) if cmd.kind == "agency" else PERSON_KINDS

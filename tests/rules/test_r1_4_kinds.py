@@ -234,3 +234,26 @@ def test_r8_6_the_command_line_records_principal_cli_user(tmp_path: Path) -> Non
     assert rows and {r["principal"] for r in rows} == {f"cli:{user()}"}
     [posted] = [r for r in rows if r["name"] == "JobPosted"]
     assert (posted["actor"], posted["reason"]) == ("fl-1", "needs a logo")
+
+
+def test_r1_5_an_agency_or_company_is_opened_by_its_owner_never_by_itself(
+        ledger: Ledger) -> None:
+    submit_ok(ledger, cmd("open_account", "fl-1", kind="freelancer"))
+    submit_ok(ledger, cmd("open_account", "mb-1", kind="member"))
+    # Without an actor, the owner is the one acting (INTERFACE: actor defaults to owner_id)
+    submit_ok(ledger, cmd("open_account", "co-1", kind="company", owner_id="mb-1"))
+    assert ledger.history("co-1")[0]["actor"] == "mb-1"
+    # Naming the new account itself as the actor is refused
+    result = ledger.submit(cmd("open_account", "ag-1", kind="agency", owner_id="fl-1",
+                               actor="ag-1"))
+    assert result.error is not None and result.error.code == "not_authorized"
+    assert result.error.rule == "R-1.5"
+    # Someone else altogether is refused too, and the message names no placeholder
+    refused = ledger.submit(cmd("open_account", "fl-3", kind="freelancer", actor="fl-1"))
+    assert refused.error is not None and refused.error.code == "not_authorized"
+    assert "None" not in refused.error.message
+    submit_ok(ledger, cmd("open_account", "ag-1", kind="agency", owner_id="fl-1"))
+    assert ledger.history("ag-1")[0]["actor"] == "fl-1"
+    # A person's own account, or an enterprise without an owner, is opened by itself
+    submit_ok(ledger, cmd("open_account", "en-1", kind="enterprise", actor="en-1"))
+    assert ledger.history("en-1")[0]["actor"] == "en-1"
