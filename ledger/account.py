@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.connects import Lot, apply_takes
 from ledger.integrity import event_digest
+from ledger.payments import charge_id_of
 from ledger.state import AccountState, Charge, Method, PromoBenefit, Proposal, View
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:subscription-ledger:account")
@@ -45,8 +46,18 @@ NOT_IN_DATA = frozenset({"at", "prev_hash", "principal", "actor", "command_reaso
 
 
 def shown_data(event: Any) -> dict[str, Any]:
-    """What `history`, previews and the feed show as an event's data."""
-    return {k: v for k, v in event_data(event).items() if k not in NOT_IN_DATA}
+    """What `history`, previews and the feed show as an event's data. A failed payment
+    shows the charge id it was tried under (R-9.2: the one its result gave)."""
+    return with_failed_charge_id(
+        event, {k: v for k, v in event_data(event).items() if k not in NOT_IN_DATA})
+
+
+def with_failed_charge_id(event: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The data, with a failed payment's charge id (from its gateway key) added."""
+    key = data.get("gateway_key")
+    if type(event).__name__ == "PaymentFailed" and key and "charge_id" not in data:
+        data["charge_id"] = charge_id_of(key)
+    return data
 
 
 _DIGESTS: OrderedDict[int, tuple[Any, str]] = OrderedDict()

@@ -195,7 +195,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _policy(args: argparse.Namespace) -> int:
     from ledger.policy import default_catalog, load_catalog
 
-    source = args.file or args.policy
+    # The catalog in force: FILE, else --policy, else LEDGER_POLICY, as for every command.
+    source = args.file or args.policy or os.environ.get("LEDGER_POLICY")
     if args.action == "show":
         catalog = load_catalog(source) if source else default_catalog()
         emit(json.dumps(catalog.model_dump(mode="json"), indent=2))

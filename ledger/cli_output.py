@@ -89,8 +89,12 @@ def history_lines(e: dict[str, Any]) -> list[str]:
     if who:
         lines += textwrap.wrap(who, WIDTH, initial_indent=" " * 8, subsequent_indent=" " * 10)
     data = without_secrets(e["data"])
+    # An event's own `reason` (why a payment failed, why a plan went down) is data; it
+    # is left out only where the "by" line already shows the same text.
+    why = e.get("reason") or (e.get("data") or {}).get("command_reason")
     fields = ", ".join(f"{k}={shown(_compact(to_jsonable(v)))}" for k, v in data.items()
-                       if v is not None and k not in ("command_id", *WHO_FIELDS))
+                       if v is not None and (k not in ("command_id", *WHO_FIELDS)
+                                             or (k == "reason" and v != why)))
     if fields:
         lines += textwrap.wrap(fields, WIDTH, initial_indent=" " * 8,
                                subsequent_indent=" " * 10, break_on_hyphens=False)

@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ledger.cli_support import require_existing_store
+from ledger.redaction import escape_text
+
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
@@ -44,6 +47,8 @@ def add_webhooks_parser(sub: Any) -> None:
 def run_webhooks(args: argparse.Namespace, open_ledger: Callable[[], Ledger]) -> int:
     from webhooks.endpoints import EndpointError
 
+    if args.webhooks_command in ("list", "delete", "deliveries"):
+        require_existing_store(args.store)  # a read never creates a store by a typo
     app = open_ledger()
     try:
         return _run(app, args)
@@ -81,7 +86,8 @@ def _run(app: Ledger, args: argparse.Namespace) -> int:
         for row in rows if not args.json else []:
             state = row["status"] + (f" ({row['disabled_reason']})" if row["disabled_reason"]
                                      else "")
-            print(f"{row['id']}  {row['url']}  types={','.join(row['types'])}  {state}")
+            print(f"{row['id']}  {escape_text(row['url'])}  types={','.join(row['types'])}"
+                  f"  {escape_text(state)}")
         return EXIT_OK
     if command == "delete":
         delete_endpoint(app, args.endpoint, _principal())

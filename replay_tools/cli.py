@@ -96,8 +96,10 @@ def register(sub: Any) -> None:
                    help="first day shown (ISO date; default: the account's first)")
     p.add_argument("--to", dest="end", metavar="D",
                    help="last day shown (ISO date; default: the last recorded)")
-    p.add_argument("--csv", action="store_true", help="print CSV with a header row")
-    p.add_argument("--json", action="store_true", help="print one JSON array")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    form.add_argument("--json", action="store_true",
+                      help="print JSON lines, one object per movement")
     p = add_command(sub, "plot", on_store(_plot),
                     "draw Connects and available earnings over time (needs matplotlib)")
     p.add_argument("account", metavar="ACCOUNT", help="the account id")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.redaction import escape_text
 from replay_tools.history import account_events
 from replay_tools.reference import RefState as AccountState
 from replay_tools.stream import fold
@@ -172,7 +173,8 @@ def render_text(account_id: str, rows: list[Movement]) -> str:
             f"{m.version:>5}  {m.at.date()!s:<10}  {m.event:<18} {m.rule:<11} "
             f"{_signed(m.connects):>8} {m.connects_balance:>5}  {_signed(m.pending):>9} "
             f"{_signed(m.available):>9} {m.available_balance:>9}  "
-            f"{_cell(m.charged):>8} {_cell(m.paid_by):<10} {m.detail}{_who(m)}")
+            f"{_cell(m.charged):>8} {_cell(m.paid_by):<10} {escape_text(m.detail)}"
+            f"{f' {m.charge_id}' if m.charge_id else ''}{_who(m)}")
     return "\n".join(lines)
 
 
@@ -181,8 +183,11 @@ def _signed(value: Decimal | int) -> str:
 
 
 def _who(m: Movement) -> str:
-    """R-8.6: who sent the command behind the line, and why (scheduled facts: neither)."""
-    if m.reason is None and (m.principal is None or m.actor is None):
+    """R-8.6: who sent the call behind the line (for a scheduled fact, the call that
+    recorded it), as whom, and why; text from input escaped (R-8.9)."""
+    if m.reason is None and m.principal is None:
         return ""
-    why = f": {m.reason}" if m.reason else ""
-    return f"  [by {m.principal}{f' as {m.actor}' if m.actor else ''}{why}]"
+    who = escape_text(m.principal or "?")
+    acting = f" as {escape_text(m.actor)}" if m.actor else ""
+    why = f": {escape_text(m.reason)}" if m.reason else ""
+    return f"  [by {who}{acting}{why}]"

@@ -14,6 +14,9 @@ import sys
 import tempfile
 from typing import Any
 
+from ledger.cli_support import require_existing_store
+from ledger.redaction import escape_text
+
 COMMANDS = ("serve", "keys", "accounts")
 
 
@@ -51,6 +54,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace, open_ledger: Any) -> int:
     if args.command == "serve":
         return _serve(args)
+    if args.command == "accounts" or getattr(args, "keys_command", None) in ("list", "revoke"):
+        require_existing_store(args.store)  # a read never creates a store by a typo
     ledger = open_ledger(args)
     try:
         if args.command == "keys":
@@ -115,8 +120,8 @@ def _keys(ledger: Any, args: argparse.Namespace) -> int:
                 if args.json:
                     print(json.dumps(row))
                 else:
-                    actor = f"  actor {row['actor']}" if row["actor"] else ""
-                    print(f"{row['key_id']}  {row['state']:<7}  {row['name']}  "
+                    actor = f"  actor {escape_text(row['actor'])}" if row["actor"] else ""
+                    print(f"{row['key_id']}  {row['state']:<7}  {escape_text(row['name'])}  "
                           f"{','.join(row['scopes'])}{actor}")
             return 0
         key = revoke_key(ledger, args.key_id)

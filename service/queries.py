@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.account import account_uuid
+from ledger.account import account_uuid, with_failed_charge_id
 from ledger.errors import LedgerError
 from ledger.results import AccountView
 from projections.codec import view_from_json
@@ -126,9 +126,10 @@ def get_account(app: Ledger, account_id: str, as_of: datetime | str | None = Non
 
 
 def _event_row(app: Ledger, event: Any) -> dict[str, Any]:
-    data = {k: v for k, v in vars(event).items()
-            if not k.startswith("_") and k not in HIDDEN_DATA
-            and k not in ("originator_id", "originator_version", "timestamp")}
+    data = with_failed_charge_id(event, {
+        k: v for k, v in vars(event).items()
+        if not k.startswith("_") and k not in HIDDEN_DATA
+        and k not in ("originator_id", "originator_version", "timestamp")})
     return {
         "version": event.originator_version,
         "name": type(event).__name__,

@@ -66,6 +66,11 @@ def check_url(url: str) -> str:
             or len(url) > MAX_URL):
         raise EndpointError("validation_error", "an endpoint URL must be http:// or https:// "
                             f"with a host (at most {MAX_URL} characters)")
+    if any(ord(ch) < 0x21 or 0x7f <= ord(ch) <= 0x9f for ch in url.strip()):
+        # RFC 3986 has no room for spaces or control characters (a terminal escape in a
+        # URL would reach every `webhooks list`).
+        raise EndpointError("validation_error", "an endpoint URL may not hold spaces or "
+                            "control characters (percent-encode them)")
     return url.strip()
 
 

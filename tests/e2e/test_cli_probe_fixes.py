@@ -1,0 +1,109 @@
+"""What an outside probe of the command line found, fixed and held here, through the
+installed entry points as a user runs them: reads never create a store, `policy show`
+honours LEDGER_POLICY, statements and listings escape what came from input (R-8.9) and
+show who sent each movement (R-8.6) and its charge id (R-9.2), history keeps an event's
+own reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ledger.policy import default_catalog
+from tests.helpers import ledger_cli, replay_cli
+
+CLOCK = ("--clock", "2031-01-01")
+ESC = "\x1b[31m"
+
+
+def _store(tmp_path: Path) -> tuple[str, ...]:
+    return ("--store", f"sqlite:///{tmp_path / 'a.db'}", *CLOCK)
+
+
+def _submit(tmp_path: Path, *commands: dict[str, object]) -> None:
+    done = ledger_cli(tmp_path, *_store(tmp_path), "submit",
+                      stdin="".join(json.dumps(c) + "\n" for c in commands))
+    assert done.returncode in (0, 1), done.stderr
+
+
+def test_reads_never_create_a_store(tmp_path: Path) -> None:
+    missing = ("--store", f"sqlite:///{tmp_path / 'nx.db'}", *CLOCK)
+    for read in (("accounts",), ("keys", "list"), ("webhooks", "list"),
+                 ("keys", "revoke", "key_x"), ("webhooks", "deliveries", "we_x")):
+        out = ledger_cli(tmp_path, *missing, *read)
+        assert out.returncode == 2, (read, out.stdout, out.stderr)
+        assert "store does not exist" in out.stderr, read
+        assert "Traceback" not in out.stderr
+        assert not (tmp_path / "nx.db").exists(), read
+
+
+def test_policy_show_prints_the_catalog_that_ledger_policy_names(tmp_path: Path) -> None:
+    data = default_catalog().model_dump(mode="json")
+    later = json.loads(json.dumps(data["versions"][-1]))
+    later.update(name="v2040", effective_from="2040-01-01")
+    data["versions"].append(later)
+    (tmp_path / "pol.json").write_text(json.dumps(data), encoding="utf-8")
+    shown = ledger_cli(tmp_path, "policy", "show", env={"LEDGER_POLICY": "pol.json"})
+    assert shown.returncode == 0, shown.stderr
+    assert [v["name"] for v in json.loads(shown.stdout)["versions"]][-1] == "v2040"
+    bad = ledger_cli(tmp_path, "policy", "show", env={"LEDGER_POLICY": "nowhere.json"})
+    assert bad.returncode == 2 and "nowhere.json" in bad.stderr
+
+
+def test_statements_and_listings_escape_input_and_name_who_r8_9(tmp_path: Path) -> None:
+    _submit(tmp_path,
+            {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+             "at": "2030-06-01"},
+            {"type": "credit_earnings", "account_id": "fl-1", "amount": "20.00",
+             "at": "2030-06-02", "reason": f"bad{ESC}red\x07\nline"},
+            {"type": "add_billing_method", "account_id": "fl-1", "method_id": "m-1",
+             "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
+             "exp_year": 2033, "token": "tok_ok_1", "at": "2030-06-02"},
+            {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+             "at": "2030-06-03", "command_id": "buy-1"})
+    text = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1")
+    assert text.returncode == 0, text.stderr
+    assert "\x1b" not in text.stdout and "\x07" not in text.stdout
+    assert "\\x1b[31m" in text.stdout
+    credited = [ln for ln in text.stdout.splitlines() if "EarningsCredited" in ln]
+    assert credited and "[by cli:" in credited[0]  # an operation's principal (R-8.6)
+    charge = json.loads(ledger_cli(tmp_path, *_store(tmp_path), "history", "fl-1",
+                                   "--json").stdout.splitlines()[-1])
+    purchased = [ln for ln in text.stdout.splitlines() if "ConnectsPurchased" in ln]
+    charge_id = charge["data"].get("charge_id")
+    assert charge_id and purchased and charge_id in purchased[0]  # R-9.2
+    both = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1", "--csv", "--json")
+    assert both.returncode == 2
+    made = ledger_cli(tmp_path, *_store(tmp_path), "keys", "create", f"app{ESC}x",
+                      "--scope", "accounts:read")
+    assert made.returncode == 0, made.stderr
+    listed = ledger_cli(tmp_path, *_store(tmp_path), "keys", "list")
+    assert "\x1b" not in listed.stdout and "app\\x1b[31mx" in listed.stdout
+    hook = ledger_cli(tmp_path, *_store(tmp_path), "webhooks", "create",
+                      f"http://127.0.0.1:9/x{ESC}y")
+    assert hook.returncode == 2 and "control characters" in hook.stderr
+
+
+def test_history_keeps_an_events_own_reason(tmp_path: Path) -> None:
+    _submit(tmp_path,
+            {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+             "at": "2030-06-01"},
+            {"type": "add_billing_method", "account_id": "fl-1", "method_id": "m-1",
+             "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
+             "exp_year": 2033, "token": "tok_decline_1", "at": "2030-06-02"},
+            {"type": "upgrade_plan", "account_id": "fl-1", "at": "2030-06-03"})
+    rows = [json.loads(line) for line in ledger_cli(
+        tmp_path, *_store(tmp_path), "history", "fl-1", "--json").stdout.splitlines()]
+    [failed] = [r for r in rows if r["name"] == "PaymentFailed"]
+    own = failed["data"]["reason"]
+    assert own
+    text = ledger_cli(tmp_path, *_store(tmp_path), "history", "fl-1").stdout
+    assert f"reason={own}" in text
+    # R-9.2: the failed payment shows the charge id its result gave
+    result = json.loads(ledger_cli(tmp_path, *_store(tmp_path), "submit", stdin=json.dumps(
+        {"type": "upgrade_plan", "account_id": "fl-1", "at": "2030-06-04"}) + "\n").stdout)
+    assert result["error"]["code"] == "payment_failed" and result["charge_id"]
+    rows = [json.loads(line) for line in ledger_cli(
+        tmp_path, *_store(tmp_path), "history", "fl-1", "--json").stdout.splitlines()]
+    assert rows[-1]["name"] == "PaymentFailed"
+    assert rows[-1]["data"]["charge_id"] == result["charge_id"]
