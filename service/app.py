@@ -100,7 +100,9 @@ def scoped(scope: str) -> Callable[[Request], ApiKey]:
     def check(request: Request) -> ApiKey:
         key = _bearer(request)
         if scope not in key.scopes:
-            raise Unauthorized(403, "forbidden", f"this key does not have the {scope} scope")
+            # HTTP.md's 403 code: a key without the scope is not authorized.
+            raise Unauthorized(403, "not_authorized",
+                               f"this key does not have the {scope} scope")
         return key
     return check
 
@@ -251,7 +253,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.code, exc.detail, headers=headers)
+        return problem(exc.status, exc.code, exc.detail,
+                       "R-1.4" if exc.status == 403 else "", headers=headers)
 
     @app.exception_handler(LedgerError)
     async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:

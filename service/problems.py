@@ -19,7 +19,7 @@ STATUS_OF_CODE = {
     "payment_failed": 402,
     "version_mismatch": 412,
 }
-RULE_OF_CODE = {"version_mismatch": "R-8.3", "unauthenticated": "", "forbidden": "R-1.4"}
+RULE_OF_CODE = {"version_mismatch": "R-8.3", "unauthenticated": ""}
 
 
 class OrjsonResponse(JSONResponse):

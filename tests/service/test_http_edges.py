@@ -136,3 +136,14 @@ def test_a_webhook_endpoint_with_an_empty_list_of_types_is_refused(server: Serve
         assert made.status_code in (200, 201), made.text
         listed = c.get("/v1/webhook-endpoints").json()["data"]
     assert [e["types"] for e in listed] == [["*"]]
+
+
+def test_a_missing_scope_is_403_not_authorized_on_every_endpoint_r1_4(server: Server) -> None:
+    reader = server.key("reader", "accounts:read")
+    with server.client(reader) as c:
+        for method, path, body in (("GET", "/v1/events", None), ("GET", "/metrics", None),
+                                   ("POST", "/v1/billing-runs", {"through": "2016-05-01"}),
+                                   ("GET", "/v1/policy", None)):
+            r = c.request(method, path, json=body)
+            assert r.status_code == 403, path
+            assert r.json()["code"] == "not_authorized" and r.json()["rule"] == "R-1.4", path
