@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+
+from ledger.commands import ID_PATTERN
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -125,6 +128,11 @@ def create_key(app: Ledger, name: str, scopes: list[str],
     if unknown or not scopes:
         raise KeyError_(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}"
                         if unknown else "a key needs at least one --scope")
+    if actor is not None and not re.fullmatch(ID_PATTERN, actor):
+        raise KeyError_(f"--actor: not an account id ({ID_PATTERN[1:-1]})")
+    if not name.strip() or len(name) > 200 or any(
+            ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for ch in name):
+        raise KeyError_("a key's name is 1 to 200 characters, without control characters")
     secret = "lk_" + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
 

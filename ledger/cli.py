@@ -139,6 +139,8 @@ def open_ledger(args: argparse.Namespace) -> Ledger:
 
     if args.clock is not None:
         instant(args.clock, "--clock")
+    elif os.environ.get("LEDGER_CLOCK"):
+        instant(os.environ["LEDGER_CLOCK"], "LEDGER_CLOCK")  # a usage error naming it
     try:
         ledger = Ledger.open(args.store, clock=args.clock, policy=args.policy)
     except ValueError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -39,8 +40,10 @@ class CreatedEndpoint(BaseModel):
 def _problem(exc: EndpointError) -> JSONResponse:
     status = STATUS.get(exc.code, 422)
     return JSONResponse(
-        {"type": f"urn:ledger:error:{exc.code}", "title": exc.code.replace("_", " "),
-         "status": status, "detail": exc.message, "code": exc.code, "rule": None},
+        # The same shape as every other problem of the service: the status's phrase as
+        # the title, "" for a rule the rule book does not number.
+        {"type": f"urn:ledger:error:{exc.code}", "title": HTTPStatus(status).phrase,
+         "status": status, "detail": exc.message, "code": exc.code, "rule": ""},
         status_code=status, media_type="application/problem+json")
 
 

@@ -74,11 +74,11 @@ def test_statements_and_listings_escape_input_and_name_who_r8_9(tmp_path: Path) 
     assert charge_id and purchased and charge_id in purchased[0]
     both = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1", "--csv", "--json")
     assert both.returncode == 2
-    made = ledger_cli(tmp_path, *_store(tmp_path), "keys", "create", f"app{ESC}x",
-                      "--scope", "accounts:read")
-    assert made.returncode == 0, made.stderr
-    listed = ledger_cli(tmp_path, *_store(tmp_path), "keys", "list")
-    assert "\x1b" not in listed.stdout and "app\\x1b[31mx" in listed.stdout
+    for name, actor in ((f"app{ESC}x", "fl-1"), ("app", "bad id!")):
+        made = ledger_cli(tmp_path, *_store(tmp_path), "keys", "create", name,
+                          "--scope", "accounts:read", "--actor", actor)
+        assert made.returncode == 2, (name, actor, made.stdout)
+        assert "\x1b" not in made.stderr and "Traceback" not in made.stderr
     hook = ledger_cli(tmp_path, *_store(tmp_path), "webhooks", "create",
                       f"http://127.0.0.1:9/x{ESC}y")
     assert hook.returncode == 2 and "control characters" in hook.stderr
@@ -107,3 +107,9 @@ def test_history_keeps_an_events_own_reason(tmp_path: Path) -> None:
         tmp_path, *_store(tmp_path), "history", "fl-1", "--json").stdout.splitlines()]
     assert rows[-1]["name"] == "PaymentFailed"
     assert rows[-1]["data"]["charge_id"] == result["charge_id"]
+
+
+def test_a_bad_ledger_clock_is_a_usage_error_naming_the_variable(tmp_path: Path) -> None:
+    out = ledger_cli(tmp_path, "--store", f"sqlite:///{tmp_path / 'b.db'}", "submit",
+                     stdin="", env={"LEDGER_CLOCK": "bad"})
+    assert out.returncode == 2 and "LEDGER_CLOCK" in out.stderr, out.stderr
