@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.api_keys import ApiKey, StoreKeys
 from ledger.application import Ledger
-from ledger.commands import COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
+from ledger.commands import COMMAND_KINDS, COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
 from ledger.errors import LedgerError
 from ledger.outcomes import raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
@@ -372,12 +372,25 @@ def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
 
     if needed not in key.scopes:
         return raw, refuse(f"this key may not send {raw['type']} (needs {needed})")
-    if key.actor is not None and kind != MARKETPLACE_OPERATION:
-        actor = raw.get("actor", key.actor)
-        if actor != key.actor:
-            return raw, refuse(f"this key acts only as {key.actor}")
-        raw = {**raw, "actor": key.actor}
-    return raw, None
+    return _bound_actor(key, raw, kind)
+
+
+def _bound_actor(key: ApiKey, raw: dict[str, Any], kind: str) -> tuple[Any, Result | None]:
+    """R-1.5: a key made with `--actor` acts only as that person, whose id `actor`
+    defaults to (commands and previews alike)."""
+    if key.actor is None or kind == MARKETPLACE_OPERATION:
+        return raw, None
+    if raw.get("actor", key.actor) != key.actor:
+        return raw, rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
+                             LedgerError("not_authorized", f"this key acts only as {key.actor}",
+                                         rule="R-1.5"))
+    return {**raw, "actor": key.actor}, None
+
+
+def _bound_preview(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
+    if not isinstance(raw, dict) or raw.get("type") not in COMMAND_KINDS:
+        return raw, None
+    return _bound_actor(key, raw, command_kind(raw["type"]))
 
 
 def _routes(app: FastAPI) -> None:
@@ -453,7 +466,9 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/commands/preview", tags=["commands"], openapi_extra=_body_doc())
     async def post_preview(request: Request) -> Response:
         key = scoped("accounts:read")(request)
-        raw = await _json_body(request)
+        raw, refusal = _bound_preview(key, await _json_body(request))
+        if refusal is not None:
+            return result_problem(refusal.to_json())
         with HELD.use() as ledger:
             return JSONResponse(ledger.preview(raw, principal=key.key_id))
 

@@ -147,3 +147,15 @@ def test_a_missing_scope_is_403_not_authorized_on_every_endpoint_r1_4(server: Se
             r = c.request(method, path, json=body)
             assert r.status_code == 403, path
             assert r.json()["code"] == "not_authorized" and r.json()["rule"] == "R-1.4", path
+
+
+def test_a_key_bound_to_an_actor_previews_only_as_that_person_r1_5(server: Server) -> None:
+    bound = server.key("owner-app", "accounts:read", actor="owner-1")
+    job = {"type": "post_job", "account_id": "ag-1", "job_id": "j-1", "at": "2016-05-02"}
+    with server.client(bound) as c:
+        r = c.post("/v1/commands/preview", json={**job, "actor": "someone-else"})
+        assert r.status_code == 403 and r.json()["code"] == "not_authorized"
+        assert r.json()["rule"] == "R-1.5"
+        r = c.post("/v1/commands/preview", json=job)  # the actor defaults to the key's
+        assert r.status_code == 200, r.text
+        assert "not_authorized" not in r.text
