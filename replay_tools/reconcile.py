@@ -127,6 +127,7 @@ def reconcile(app: Any, report: str | None = None, void_orphans: bool = False,
     given_back = {line.key: line for line in lines
                   if line.kind == "refund" and line.status == "succeeded"}
     out.captures, out.refunds = len(live), len(given_back)
+    _repeated_lines(out, lines)
     _match(out, live, charges, "capture", voided=set(captures) - set(live))
     _match(out, given_back, refunds, "refund", voided=set())
     if void_orphans and not report:
@@ -160,6 +161,19 @@ def _match(out: Reconciliation, gateway: dict[str, GatewayLine], recorded: list[
         if key not in by_key:
             out.differences.append(_difference(f"orphan_{what}", line.account_id, key,
                                                line.amount))
+
+
+def _repeated_lines(out: Reconciliation, lines: list[GatewayLine]) -> None:
+    """A key the gateway reports as captured (or refunded) more than once: money may have
+    moved twice for one charge, whatever the ledger recorded (R-3.4)."""
+    seen: dict[tuple[str, str], list[GatewayLine]] = defaultdict(list)
+    for line in lines:
+        if line.kind in ("capture", "refund") and line.status == "succeeded":
+            seen[(line.key, line.kind)].append(line)
+    for (key, kind), same in seen.items():
+        if len(same) > 1:
+            out.differences.append(_difference(f"duplicate_{kind}", same[0].account_id, key,
+                                               same[0].amount, count=len(same)))
 
 
 def _void_orphans(app: Any, out: Reconciliation) -> None:

@@ -248,6 +248,15 @@ def test_r3_4_reconcile_reads_a_processors_csv_report(tmp_path: Path) -> None:
     assert code == 1
     assert [(d["kind"], d["account_id"]) for d in out["differences"]] == [
         ("missing_capture", "fl-1")]
+    # A key the processor reports captured twice: money may have moved twice
+    twice = tmp_path / "twice.csv"
+    line = f"cmd:up-fl-0:upgrade,capture,{amounts['fl-0']},succeeded,2016-03-03\n"
+    twice.write_text("key,kind,amount,status,at\n" + line + line)
+    code, out = reconcile(url, "--gateway-report", str(twice))
+    assert code == 1
+    assert [(d["kind"], d["key"], d["count"]) for d in out["differences"]
+            if d["kind"] == "duplicate_capture"] == [("duplicate_capture",
+                                                       "cmd:up-fl-0:upgrade", 2)]
     bad = tmp_path / "bad.csv"
     bad.write_text("key,kind\nx,teleport\n")
     done = run(["--store", url, "reconcile", "--gateway-report", str(bad)],
