@@ -426,7 +426,9 @@ def _routes(app: FastAPI) -> None:
         if idempotency_key is not None and isinstance(raw, dict):
             if raw.get("command_id", idempotency_key) != idempotency_key:
                 return problem(422, "validation_error",
-                               "Idempotency-Key and command_id differ", "R-8.3")
+                               "Idempotency-Key and command_id differ", "R-8.3",
+                               command_id=idempotency_key,
+                               account_id=raw_field(raw, "account_id"), events=[])
             raw = {**raw, "command_id": idempotency_key}
         raw, refusal = _authorize_command(key, raw)
         request.state.command_id = raw_field(raw, "command_id")

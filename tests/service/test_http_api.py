@@ -97,6 +97,9 @@ def test_every_status_code_of_the_contract(server: Server) -> None:
         r = c.post("/v1/commands", json=PURCHASE | {"command_id": "x"},
                    headers={"Idempotency-Key": "buy-2"})
         assert r.status_code == 422
+        assert {k: problem_of(r)[k] for k in ("code", "command_id", "account_id", "events")} == {
+            "code": "validation_error", "command_id": "buy-2", "account_id": "fl-1",
+            "events": []}
         view = c.get("/v1/accounts/fl-1")
         etag = view.headers["ETag"]
         assert etag == f'"{view.json()["version"]}"'
