@@ -28,7 +28,13 @@ from ledger.adoption import ADOPTIONS_ID, PolicyAdoption, adopt, check_catalog, 
 from ledger.billing_run import billing_run
 from ledger.bulk_load import preload
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
-from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind, fingerprint
+from ledger.commands import (
+    MARKETPLACE_OPERATION,
+    Command,
+    command_kind,
+    fingerprint,
+    fingerprints_of,
+)
 from ledger.deciding import Decision, decide
 from ledger.errors import CatalogError, LedgerError
 from ledger.gateway import SimulatedGateway, journal_for
@@ -298,7 +304,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                      if record else None)
         if prior is None:
             return command, command_id, None
-        if prior[0] != print_:
+        if prior[0] != print_ and prior[0] not in fingerprints_of(command):
             return command, command_id, rejected(command_id, command.account_id, LedgerError(
                 "idempotency_conflict",
                 f"command id {command_id} was already used for a different command",

@@ -109,7 +109,12 @@ class Command(BaseModel):
 
     @property
     def acting(self) -> str:
-        return self.actor or self.account_id
+        return self.actor or self.default_actor
+
+    @property
+    def default_actor(self) -> str:
+        """Who acts when `actor` is not given (R-1.2: the account itself)."""
+        return self.account_id
 
 
 class OpenAccount(Command):
@@ -129,12 +134,12 @@ class OpenAccount(Command):
         return self
 
     @property
-    def acting(self) -> str:
+    def default_actor(self) -> str:
         # Opening an agency or company is done by its owner: the actor defaults to
         # owner_id there (R-1.5: the new account never acts by itself).
-        if self.actor is None and self.kind in ("agency", "company") and self.owner_id:
+        if self.kind in ("agency", "company") and self.owner_id:
             return self.owner_id
-        return super().acting
+        return self.account_id
 
 
 CARD_BRANDS = (
@@ -460,6 +465,20 @@ def parse_command(raw: Any) -> Command:
 
 
 def fingerprint(command: Command) -> str:
-    """What the command asks for, without its id: the same id must mean the same content."""
+    """What the command asks for, without its id: the same id must mean the same content
+    (R-8.3). An `actor` naming who acts by default anyway is the same content as none
+    (a retry through a key bound to that person, say)."""
     body = command.model_dump(exclude={"command_id"}, exclude_none=True)
+    if body.get("actor") == command.default_actor:
+        del body["actor"]
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def fingerprints_of(command: Command) -> tuple[str, ...]:
+    """Every fingerprint a record of this command may hold: today's, and the one of the
+    releases that kept a default `actor` in it (records made then still match)."""
+    today = fingerprint(command)
+    if command.actor is None or command.actor != command.default_actor:
+        return (today,)
+    body = command.model_dump(exclude={"command_id"}, exclude_none=True)
+    return today, hashlib.sha256(canonical_json(body).encode()).hexdigest()

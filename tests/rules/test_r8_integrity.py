@@ -242,6 +242,27 @@ def test_r8_3_the_same_command_id_with_other_content_is_a_conflict(ledger: Ledge
     assert ledger.account("fl-1").earnings.available == Decimal("10.00")
 
 
+def test_r8_3_naming_the_default_actor_is_the_same_content(ledger: Ledger) -> None:
+    open_account(ledger, "fl-1", "freelancer", "2020-03-05")  # v2019: basic may buy
+    add_card(ledger, "fl-1", "2020-03-05")
+    buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+           "command_id": "c-buy", "at": "2020-03-06"}
+    before = ledger.account("fl-1").connects
+    first = ledger.submit(dict(buy))
+    assert first.ok
+    # The same command naming fl-1 as its actor (who acts by default): a replay
+    again = ledger.submit({**buy, "actor": "fl-1"})
+    assert again.ok and again.duplicate is True and again.events == first.events
+    # And in the other order, in one batch
+    both = ledger.submit_many([{**buy, "command_id": "c-buy-2", "actor": "fl-1"},
+                               {**buy, "command_id": "c-buy-2"}])
+    assert [r.duplicate for r in both] == [False, True]
+    assert ledger.account("fl-1").connects == before + 20  # two purchases, not four
+    # Another actor is other content
+    r = ledger.submit({**buy, "actor": "fl-2"})
+    assert r.error is not None and r.error.code == "idempotency_conflict"
+
+
 def test_r8_3_command_ids_are_unique_across_the_whole_ledger(ledger: Ledger) -> None:
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
     open_account(ledger, "fl-2", "freelancer", "2016-03-05")
