@@ -58,6 +58,12 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
+# The values the list's filters can match (the view's kind, plan and status).
+KINDS = ("freelancer", "member", "agency", "company", "enterprise")
+PLANS = ("basic", "plus")
+STATUSES = ("active", "suspended", "closed")
+
+
 def decode_cursor(cursor: str | None) -> str:
     if not cursor:
         return ""
@@ -88,6 +94,12 @@ def list_accounts(app: Ledger, *, kind: str | None = None, plan: str | None = No
     alone), so a filter, the prefix range and the keyset cursor are one index range,
     never a scan of the other accounts (`accounts_query`)."""
     limit = _limit(limit)
+    for name, value, allowed in (("kind", kind, KINDS), ("plan", plan, PLANS),
+                                 ("status", status, STATUSES)):
+        if value and value not in allowed:
+            # A value no account can have is a mistake, not an empty page.
+            raise LedgerError("validation_error",
+                              f"{name}: one of {', '.join(allowed)}", rule="R-8.4")
     app.refresh_views()
     sql, args = accounts_query(kind=kind, plan=plan, status=status, prefix=prefix,
                                after=decode_cursor(cursor), limit=limit + 1)

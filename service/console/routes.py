@@ -20,14 +20,12 @@ from replay_tools.statement import Movement, render_csv
 from service import queries
 from service.console.chart import render_chart
 from service.console.sessions import COOKIE, ConsoleKey, KeyDirectory, Session, Signer, csrf_ok
+from service.queries import KINDS, PLANS, STATUSES
 
 HERE = Path(__file__).parent
 PRE_COOKIE = "ledger_console_pre"  # the sign-in form's CSRF nonce (no session yet)
 READ, AUDIT = "accounts:read", "audit:run"
 TIMELINE_PAGE = 20
-KINDS = ("freelancer", "member", "agency", "company", "enterprise")
-PLANS = ("basic", "plus")
-STATUSES = ("active", "suspended", "closed")
 BUNDLES = (5, 10, 20, 40, 80)
 
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),

@@ -159,3 +159,18 @@ def test_a_key_bound_to_an_actor_previews_only_as_that_person_r1_5(server: Serve
         r = c.post("/v1/commands/preview", json=job)  # the actor defaults to the key's
         assert r.status_code == 200, r.text
         assert "not_authorized" not in r.text
+
+
+def test_list_filters_refuse_values_no_account_can_have(server: Server, store: str) -> None:
+    from tests.service.conftest import ledger_cli
+
+    reader = server.key("reader", "accounts:read")
+    with server.client(reader) as c:
+        assert c.get("/v1/accounts", params={"kind": "agency"}).json()["data"][0][
+            "account_id"] == "ag-1"
+        for name, value in (("kind", "robot"), ("plan", "gold"), ("status", "zz")):
+            r = c.get("/v1/accounts", params={name: value})
+            assert r.status_code == 422, (name, r.text)
+            assert r.json()["code"] == "validation_error" and name in r.json()["detail"]
+    out = ledger_cli(store, "accounts", "--kind", "robot")
+    assert out.returncode == 2 and "kind: one of freelancer" in out.stderr
