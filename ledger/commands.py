@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -46,7 +47,10 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, strict=True)]
 
 
 def _to_money(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+    # INTERFACE: money is a decimal string. A JSON number is refused, not converted: a
+    # binary float is not an amount, and an app sending one has a bug to hear about.
+    # (Python callers may pass a Decimal.)
+    if not isinstance(value, str | Decimal):
         raise ValueError("must be a decimal string such as \"14.99\"")
     if isinstance(value, str) and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]*)?\s*", value):
         raise ValueError("must be a decimal string such as \"14.99\"")
@@ -91,7 +95,9 @@ def _to_instant(value: Any) -> datetime:
     return moment
 
 
-Money = Annotated[Decimal, BeforeValidator(_to_money)]
+Money = Annotated[Decimal, BeforeValidator(_to_money),
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
+                                  "examples": ["14.99"]})]
 Instant = Annotated[datetime, BeforeValidator(_to_instant)]
 Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
 Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True)]

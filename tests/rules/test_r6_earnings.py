@@ -136,8 +136,12 @@ def test_r6_1_a_reference_of_another_account_is_unknown_here(ledger: Ledger) -> 
     ("purchase_connects", {"quantity": 0}, "quantity"),
     ("purchase_connects", {"quantity": -5}, "quantity"),
     ("record_invoice", {"invoice_id": "i-1", "amount": "0.00"}, "amount"),
+    # Money is a decimal string (INTERFACE.md): a JSON number is a wrong type
+    ("credit_earnings", {"amount": 5.25}, "amount"),
+    ("credit_earnings", {"amount": 5}, "amount"),
+    ("withdraw_earnings", {"amount": 1.0}, "amount"),
 ])
-def test_r6_1_an_amount_or_quantity_that_is_not_positive_is_a_validation_error(
+def test_r6_1_an_amount_or_quantity_not_positive_or_of_the_wrong_type_is_refused(
         ledger: Ledger, type_: str, fields: dict[str, Any], bad_field: str) -> None:
     # Given a v2016 Plus freelancer with earnings (so only the figure can be wrong)
     open_account(ledger, "fl-1", "freelancer", "2016-03-05")
