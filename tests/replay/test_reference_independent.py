@@ -28,6 +28,7 @@ ALLOWED = {
     "ledger.results": "the AccountView output model `balance` prints",
     "ledger.cli_output": "printing a view as `ledger show` does",
     "ledger.cli_support": "the command-line behaviour both tools share (usage, pipes)",
+    "ledger.redaction": "escaping text from input before it is printed (R-8.9)",
     "projections.codec": "decoding the views' JSON rows the audit compares",
     "projections.views": "reading the views' tables (rows, history, checkpoints)",
 }
