@@ -514,7 +514,7 @@ def _routes(app: FastAPI) -> None:
         with HELD.use() as ledger:
             ledger.account(account_id)  # unknown_account before anything else
             rows = query(ledger, account_id, from_, to)
-        if "text/csv" in request.headers.get("accept", ""):
+        if _wants_csv(request.headers.get("accept", "")):
             return Response(render_csv(rows), media_type="text/csv")
         from dataclasses import asdict
 
@@ -591,6 +591,26 @@ def _instant(value: str | None) -> str | None:
         raise LedgerError("validation_error", f"not an ISO 8601 date or datetime: "
                           f"{value[:40]!r}", rule="R-8.4") from None
     return value
+
+
+def _wants_csv(accept: str) -> bool:
+    """Content negotiation for the statement (RFC 9110 quality values): CSV when the
+    client prefers `text/csv` to JSON (`application/json`, `application/*`, `*/*`)."""
+    quality: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media.lower()] = max(q, quality.get(media.lower(), 0.0))
+    csv = quality.get("text/csv", 0.0)
+    json_q = max(quality.get(m, 0.0) for m in ("application/json", "application/*", "*/*"))
+    return csv > 0 and csv >= json_q
 
 
 def _resume(cursor: str | None, after: int) -> int:

@@ -174,3 +174,16 @@ def test_list_filters_refuse_values_no_account_can_have(server: Server, store: s
             assert r.json()["code"] == "validation_error" and name in r.json()["detail"]
     out = ledger_cli(store, "accounts", "--kind", "robot")
     assert out.returncode == 2 and "kind: one of freelancer" in out.stderr
+
+
+def test_the_statement_follows_the_accept_headers_preferences(server: Server) -> None:
+    reader = server.key("reader", "accounts:read")
+    path = "/v1/accounts/fl-1/statement"
+    with server.client(reader) as c:
+        for accept, csv in (("text/csv", True), ("text/csv;q=0.9, application/json", False),
+                            ("application/json", False), ("text/csv, */*;q=0.1", True),
+                            ("text/csv;q=0, */*", False)):
+            r = c.get(path, headers={"Accept": accept})
+            assert r.status_code == 200, r.text
+            assert r.headers["content-type"].startswith(
+                "text/csv" if csv else "application/json"), accept
