@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -154,8 +155,21 @@ def render_csv(rows: list[Movement]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_cell(v) for v in asdict(row).values()])
+        writer.writerow([_inert(_cell(v)) for v in asdict(row).values()])
     return out.getvalue()
+
+
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def _inert(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a
+    carriage return first: OWASP's CSV injection) gets a leading apostrophe; numbers such
+    as -5.00 stay numbers."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r") and (
+            not _NUMBER.fullmatch(cell)):
+        return "'" + cell
+    return cell
 
 
 def render_json(rows: list[Movement]) -> str:

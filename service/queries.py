@@ -68,7 +68,10 @@ def decode_cursor(cursor: str | None) -> str:
     if not cursor:
         return ""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        # validate: characters outside the alphabet are an error, not skipped (a cursor
+        # of "!!!" would otherwise decode to nothing and restart the list silently).
+        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
+                                validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         raise LedgerError("validation_error", "the cursor is not one this server gave",
                           rule="R-0") from None

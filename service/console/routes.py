@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -26,7 +27,10 @@ HERE = Path(__file__).parent
 PRE_COOKIE = "ledger_console_pre"  # the sign-in form's CSRF nonce (no session yet)
 READ, AUDIT = "accounts:read", "audit:run"
 TIMELINE_PAGE = 20
-BUNDLES = (5, 10, 20, 40, 80)
+# Shown where the version in force sells any multiple of a size (v2016's 5s).
+MULTIPLES = (1, 2, 4, 8, 16)
+NOTICES = {"signed-out": "Signed out.",
+           "key-invalid": "This key is no longer valid. Sign in with another."}
 
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
@@ -35,9 +39,9 @@ CSS = (HERE / "console.css").read_text()
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.reason = status, reason
 
 
 def instant_of(text: str | None) -> datetime | None:
@@ -80,7 +84,7 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
             raise Refused(401, "Sign in first.")
         key = keys.by_id(session.key_id)  # None once revoked: sessions end with their key
         if key is None:
-            raise Refused(401, "This key is no longer valid. Sign in again.")
+            raise Refused(401, "This key is no longer valid. Sign in again.", "key-invalid")
         if scope not in key.scopes:
             raise Refused(403, f"This key does not have the {scope} scope.")
         return session, key
@@ -94,13 +98,18 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
                     return handler(request, session, key)
             except Refused as refused:
                 if refused.status == 401:
-                    return RedirectResponse("/console/sign-in", status_code=303)
+                    why = "?message=key-invalid" if refused.reason == "key-invalid" else ""
+                    return RedirectResponse("/console/sign-in" + why, status_code=303)
                 return page("error.html", refused.status, title="Not allowed",
                             message=str(refused), session=None)
             except LedgerError as error:
                 status = 404 if error.code == "unknown_account" else 422
                 return page("error.html", status, title=error.code, message=str(error),
                             session=None)
+            except (ValueError, OverflowError) as error:  # a value no page can use
+                first = (str(error).splitlines() or ["not a value this page can use"])[0]
+                return page("error.html", 422, title="validation_error",
+                            message=first[:200], session=None)
         return run
 
     @router.get("/console.css")
@@ -118,8 +127,10 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
     @router.get("/sign-in")
     def sign_in_form(request: Request, message: str = "") -> Response:
         nonce = secrets.token_urlsafe(16)
+        # Only the console's own notices, by name: text from the URL is never shown as
+        # if the console said it.
         response = page("sign_in.html", 200, session=None, csrf=sign.csrf_for(nonce),
-                        message=message)
+                        message=NOTICES.get(message, ""))
         response.set_cookie(PRE_COOKIE, nonce, max_age=600, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/console")
         return response
@@ -128,8 +139,14 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
     def sign_in(request: Request, secret: str = Form(""), csrf: str = Form("")) -> Response:
         nonce = request.cookies.get(PRE_COOKIE, "")
         if not nonce or not secrets.compare_digest(sign.csrf_for(nonce), csrf):
-            return page("sign_in.html", 403, session=None, csrf="",
-                        message="The form expired; reload the page and sign in again.")
+            # A fresh form, so that signing in again from this page works.
+            fresh = secrets.token_urlsafe(16)
+            expired = page("sign_in.html", 403, session=None, csrf=sign.csrf_for(fresh),
+                           message="The form expired; enter the key again.")
+            expired.set_cookie(PRE_COOKIE, fresh, max_age=600, httponly=True,
+                               samesite="strict", secure=request.url.scheme == "https",
+                               path="/console")
+            return expired
         key = keys.by_secret(secret.strip())
         if key is None or READ not in key.scopes:
             fresh = secrets.token_urlsafe(16)
@@ -154,7 +171,7 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         if session is not None and not csrf_ok(session, csrf):
             return page("error.html", 403, title="Not allowed",
                         message="The form's token does not match this session.", session=None)
-        response = RedirectResponse("/console/sign-in?message=Signed+out.", status_code=303)
+        response = RedirectResponse("/console/sign-in?message=signed-out", status_code=303)
         response.delete_cookie(COOKIE, path="/console")
         return response
 
@@ -172,8 +189,8 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         q = request.query_params
         as_of, known_at = instant_of(q.get("as_of")), instant_of(q.get("known_at"))
         view = queries.get_account(app, account_id, as_of, known_at)
-        after = int(q.get("after_version") or max(0, view.version - TIMELINE_PAGE))
-        timeline = queries.account_events(app, account_id, after_version=max(0, after),
+        after = _timeline_start(q.get("after_version"), view.version)
+        timeline = queries.account_events(app, account_id, after_version=after,
                                           limit=TIMELINE_PAGE, upto_version=view.version)
         chart = render_chart(account_id,
                              queries.account_series(app, account_id, view.version),
@@ -187,9 +204,8 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         account_id = request.path_params["account_id"]
         q = request.query_params
         start, end = q.get("from") or "", q.get("to") or ""
-        rows = queries.account_statement(
-            ledger_of(), account_id, date.fromisoformat(start) if start else None,
-            date.fromisoformat(end) if end else None)
+        rows = queries.account_statement(ledger_of(), account_id, _day(start, "from"),
+                                         _day(end, "to"))
         return account_id, rows, start, end
 
     def statement(request: Request, session: Session, key: ConsoleKey) -> Response:
@@ -204,9 +220,11 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
 
     def preview(request: Request, session: Session, key: ConsoleKey) -> Response:
         account_id = request.path_params["account_id"]
-        view = queries.get_account(ledger_of(), account_id)
+        app = ledger_of()
+        view = queries.get_account(app, account_id)
         return page("preview.html", session=session, key=key, view=view, outcome=None,
-                    bundles=BUNDLES, asked="")
+                    bundles=_bundles_on_sale(app, view), asked="", acting="",
+                    needs_actor=view.kind in ("agency", "company"))
 
     async def preview_run(request: Request) -> Response:
         form = await request.form()
@@ -227,9 +245,13 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
             raw.update(type="purchase_connects", quantity=int(what[7:]))
         else:
             raise LedgerError("validation_error", "choose an upgrade or a bundle", rule="R-0")
+        acting = str(form.get("actor", "")).strip()
+        if acting:
+            raw["actor"] = acting  # R-1.5: the person acting for an agency or company
         outcome = queries.preview(app, raw, principal=key.key_id)
         return page("preview.html", session=session, key=key, view=view, outcome=outcome,
-                    bundles=BUNDLES, asked=what)
+                    bundles=_bundles_on_sale(app, view), asked=what, acting=acting,
+                    needs_actor=view.kind in ("agency", "company"))
 
     def audit(request: Request, session: Session, key: ConsoleKey) -> Response:
         return page("audit.html", session=session, key=key, report=None)
@@ -260,8 +282,43 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
 
 
 def _point_query(as_of: str | None, known_at: str | None) -> str:
-    parts = [f"as_of={as_of}" if as_of else "", f"known_at={known_at}" if known_at else ""]
-    return "&".join(p for p in parts if p)
+    # Encoded: an instant's "+00:00" must come back as itself, not as a space.
+    return urlencode({k: v for k, v in (("as_of", as_of), ("known_at", known_at)) if v})
+
+
+def _timeline_start(text: str | None, version: int) -> int:
+    """The version the timeline page starts after: the last page by default, and always
+    inside the history (0 to the last version's page)."""
+    last_page = max(0, version - TIMELINE_PAGE)
+    if not text:
+        return last_page
+    if not text.strip().isdigit() or len(text) > 12:
+        raise LedgerError("validation_error", "after_version: a whole number", rule="R-0")
+    return min(int(text), last_page)
+
+
+def _day(text: str, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LedgerError("validation_error", f"{name}: {text[:40]!r} is not a date "
+                          "(YYYY-MM-DD)", rule="R-0") from None
+
+
+def _bundles_on_sale(app: Ledger, view: Any) -> list[int]:
+    """The bundles the version in force today sells to this kind of account."""
+    try:
+        bundles = app.catalog.version_on(app.clock.now().date()).bundles.get(view.kind)
+    except LedgerError:
+        return []
+    if bundles is None:
+        return []
+    if bundles.sizes is not None:
+        return list(bundles.sizes)
+    assert bundles.multiple_of is not None
+    return [bundles.multiple_of * m for m in MULTIPLES]
 
 
 __all__ = ["make_console_router"]

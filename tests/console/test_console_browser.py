@@ -188,7 +188,9 @@ def test_a_revoked_key_ends_its_session(page: Any, console: Console) -> None:
     assert LONG_ID in page.locator("h1").inner_text()
     console.revoke("doomed")
     page.goto(console.url + f"/console/accounts/{LONG_ID}")
-    assert page.url.endswith("/console/sign-in")
+    assert "/console/sign-in" in page.url
+    if console.serve:  # the real keys: the page says why
+        assert "This key is no longer valid" in page.content()
 
 
 def test_a_post_without_the_session_token_is_refused(page: Any, console: Console) -> None:
@@ -198,3 +200,58 @@ def test_a_post_without_the_session_token_is_refused(page: Any, console: Console
     assert response.status == 403
     response = page.request.post(console.url + "/console/audit", form={"csrf": ""})
     assert response.status == 403
+
+
+def test_bad_values_get_the_consoles_own_error_page(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    base = console.url + f"/console/accounts/{LONG_ID}"
+    for url, shown in ((base + "/statement?from=2021-13-01", "is not a date"),
+                       (base + "/statement?to=tomorrow", "is not a date"),
+                       (base + "?after_version=abc", "whole number"),
+                       (base + "?after_version=" + "9" * 40, "whole number"),
+                       (base + "?as_of=0001-01-01", "between")):
+        response = page.goto(url)
+        assert response.status == 422, url
+        assert response.headers["content-type"].startswith("text/html"), url
+        assert shown in page.content(), url
+        assert "Traceback" not in page.content() and "int()" not in page.content()
+    response = page.goto(console.url + "/console/search?cursor=!!!")
+    assert response.status == 422 and "not one this server gave" in page.content()
+
+
+def test_the_timeline_stays_inside_the_history_and_keeps_its_instant(
+        page: Any, console: Console) -> None:
+    sign_in(page, console)
+    base = console.url + f"/console/accounts/{LONG_ID}"
+    page.goto(base + "?after_version=5000")
+    hint = page.locator("p.hint", has_text="Events").inner_text()
+    first, last, total = (int(n) for n in re.findall(r"\d+", hint)[:3])
+    assert 1 <= first <= last == total, hint
+    page.goto(base + "?as_of=2021-01-20T12:00:00%2B00:00&after_version=0")
+    assert page.locator("h1").is_visible()
+    page.get_by_role("link", name=re.compile("^Later")).click()
+    assert "as_of=2021-01-20T12%3A00%3A00%2B00%3A00" in page.url, page.url
+    assert "is not a date" not in page.content()
+    assert page.locator("h1").is_visible()
+
+
+def test_the_preview_offers_the_bundles_on_sale_and_asks_who_acts_for_an_agency(
+        page: Any, console: Console) -> None:
+    sign_in(page, console)
+    page.goto(console.url + f"/console/accounts/{LONG_ID}/preview")
+    offered = sorted(int(v.split("-")[1]) for v in page.locator(
+        "input[name=what][value^=bundle-]").evaluate_all("els => els.map(e => e.value)"))
+    assert offered == [10, 20, 40, 60, 80]  # v2019's freelancer bundles, nothing else
+    agencies = [line.split()[0] for line in console.ledger(
+        "accounts", "--kind", "agency").splitlines() if line.strip()]
+    if agencies:
+        page.goto(console.url + f"/console/accounts/{agencies[0]}/preview")
+        assert page.get_by_label("Person acting (an owner or team member; R-1.5)").is_visible()
+
+
+def test_the_sign_in_page_shows_only_its_own_notices(page: Any, console: Console) -> None:
+    page.goto(console.url + "/console/sign-in?message=Your+session+expired,+go+to+evil.example")
+    assert "evil.example" not in page.content()
+    page.goto(console.url + "/console/sign-in?message=signed-out")
+    assert "Signed out." in page.content()
+

@@ -65,3 +65,23 @@ def test_the_statement_command_writes_csv(capsys: pytest.CaptureFixture[str], ur
     ]
     code, out, _ = run(capsys, "--store", url, "statement", "fl-1")
     assert code == 0 and "R-5.3" in out and "HALFOFF3" in out
+
+
+def test_the_csv_cannot_carry_a_spreadsheet_formula_and_keeps_negative_numbers(
+        ledger: Ledger) -> None:
+    from replay_tools.statement import render_csv
+
+    for command in (
+            {"type": "open_account", "account_id": "fl-csv", "kind": "freelancer",
+             "at": "2020-03-01"},
+            {"type": "credit_earnings", "account_id": "fl-csv", "amount": "20.00",
+             "at": "2020-03-02", "reason": '=HYPERLINK("http://evil.example","x")'},
+            {"type": "withdraw_earnings", "account_id": "fl-csv", "amount": "5.00",
+             "at": "2020-03-03", "reason": "@SUM(A1:A9)"}):
+        assert ledger.submit(command).ok
+    rows = list(csv.DictReader(io.StringIO(render_csv(statement(ledger, "fl-csv")))))
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c[:1] in ("=", "@", "+")], cells
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in cells
+    assert "'@SUM(A1:A9)" in cells
+    assert "-5.00" in cells  # a withdrawal stays a number
