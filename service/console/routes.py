@@ -35,6 +35,9 @@ NOTICES = {"signed-out": "Signed out.",
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                         lstrip_blocks=True)
+# Error pages are titled for people; the code stays in the message's rule and logs.
+templates.globals["TITLES"] = {"validation_error": "Not a valid request",
+                               "unknown_account": "No such account"}
 CSS = (HERE / "console.css").read_text()
 
 
