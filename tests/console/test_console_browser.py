@@ -255,3 +255,14 @@ def test_the_sign_in_page_shows_only_its_own_notices(page: Any, console: Console
     page.goto(console.url + "/console/sign-in?message=signed-out")
     assert "Signed out." in page.content()
 
+
+
+def test_an_overdue_billing_date_is_shown_as_not_recorded_yet(
+        page: Any, console: Console) -> None:
+    # The long account's events stop in 2021; the server's clock is today's
+    sign_in(page, console)
+    page.goto(console.url + f"/console/accounts/{LONG_ID}")
+    due = page.locator("#billing-due")
+    assert due.is_visible() and "not recorded yet" in due.inner_text()
+    page.goto(console.url + f"/console/accounts/{LONG_ID}?as_of=2021-01-03")
+    assert page.locator("#billing-due").count() == 0  # not due yet at that point
