@@ -214,7 +214,10 @@ def _balance(app: Ledger, args: argparse.Namespace) -> int:
 def _statement(app: Ledger, args: argparse.Namespace) -> int:
     from replay_tools.statement import render_csv, render_json, render_text, statement
 
-    rows = statement(app, args.account, day(args.start, "--from"), day(args.end, "--to"))
+    start, end = day(args.start, "--from"), day(args.end, "--to")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    rows = statement(app, args.account, start, end)
     if args.csv:
         sys.stdout.write(render_csv(rows))
     elif args.json:

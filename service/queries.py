@@ -176,6 +176,8 @@ def account_events(app: Ledger, account_id: str, *, after_version: int = 0,
 def account_statement(app: Ledger, account_id: str, start: date | None = None,
                       end: date | None = None) -> list[Movement]:
     """Every movement of Connects and money in the range, with rules and running balances."""
+    if start is not None and end is not None and start > end:
+        raise LedgerError("validation_error", f"from {start} is after to {end}", rule="R-8.4")
     return statement(app, account_id, start, end)
 
 

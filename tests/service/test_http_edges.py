@@ -187,3 +187,22 @@ def test_the_statement_follows_the_accept_headers_preferences(server: Server) ->
             assert r.status_code == 200, r.text
             assert r.headers["content-type"].startswith(
                 "text/csv" if csv else "application/json"), accept
+
+
+def test_a_statement_range_the_wrong_way_round_is_refused(server: Server, store: str) -> None:
+    from tests.helpers import ROOT
+
+    reader = server.key("reader", "accounts:read")
+    with server.client(reader) as c:
+        r = c.get("/v1/accounts/fl-1/statement", params={"from": "2016-04-01",
+                                                         "to": "2016-03-01"})
+        assert r.status_code == 422 and "after" in r.json()["detail"]
+        ok = c.get("/v1/accounts/fl-1/statement", params={"from": "2016-03-01",
+                                                          "to": "2016-04-01"})
+        assert ok.status_code == 200 and ok.json()["data"]
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "replay_tools.cli", "--store", store,
+                          "statement", "fl-1", "--from", "2016-04-01", "--to", "2016-03-01"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert out.returncode == 2 and "is after --to" in out.stderr
