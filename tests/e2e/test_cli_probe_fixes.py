@@ -14,6 +14,14 @@ from tests.helpers import ledger_cli, replay_cli
 
 CLOCK = ("--clock", "2031-01-01")
 ESC = "\x1b[31m"
+OPEN = {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+        "at": "2030-06-01"}
+
+
+def card(token: str) -> dict[str, object]:
+    return {"type": "add_billing_method", "account_id": "fl-1", "method_id": "m-1",
+            "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
+            "exp_year": 2033, "token": token, "at": "2030-06-02"}
 
 
 def _store(tmp_path: Path) -> tuple[str, ...]:
@@ -52,13 +60,10 @@ def test_policy_show_prints_the_catalog_that_ledger_policy_names(tmp_path: Path)
 
 def test_statements_and_listings_escape_input_and_name_who_r8_9(tmp_path: Path) -> None:
     _submit(tmp_path,
-            {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
-             "at": "2030-06-01"},
+            OPEN,
             {"type": "credit_earnings", "account_id": "fl-1", "amount": "20.00",
              "at": "2030-06-02", "reason": f"bad{ESC}red\x07\nline"},
-            {"type": "add_billing_method", "account_id": "fl-1", "method_id": "m-1",
-             "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-             "exp_year": 2033, "token": "tok_ok_1", "at": "2030-06-02"},
+            card("tok_ok_1"),
             {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
              "at": "2030-06-03", "command_id": "buy-1"})
     text = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1")
@@ -86,11 +91,8 @@ def test_statements_and_listings_escape_input_and_name_who_r8_9(tmp_path: Path) 
 
 def test_history_keeps_an_events_own_reason(tmp_path: Path) -> None:
     _submit(tmp_path,
-            {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
-             "at": "2030-06-01"},
-            {"type": "add_billing_method", "account_id": "fl-1", "method_id": "m-1",
-             "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
-             "exp_year": 2033, "token": "tok_decline_1", "at": "2030-06-02"},
+            OPEN,
+            card("tok_decline_1"),
             {"type": "upgrade_plan", "account_id": "fl-1", "at": "2030-06-03"})
     rows = [json.loads(line) for line in ledger_cli(
         tmp_path, *_store(tmp_path), "history", "fl-1", "--json").stdout.splitlines()]
