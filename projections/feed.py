@@ -4,7 +4,8 @@ the notifications are selected by the account events' topics.
 
 An event in the feed is `{"id", "account_id", "version", "name", "at", "recorded_at",
 "principal", "data"}`; `data` is the event's own fields without the chain hash, the
-principal and payment tokens. Only notifications the views have applied are read, so
+principal, payment tokens and the event library's `originator_topic`; a failed payment
+carries the charge id it was tried under. Only notifications the views have applied are read, so
 every account id is known.
 """
 
@@ -18,12 +19,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.account import Account, event_data
+from ledger.account import Account, event_data, with_failed_charge_id
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
-LEFT_OUT = frozenset({"at", "prev_hash", "principal", "token"})
+# `originator_topic` is the event library's own bookkeeping on a stream's first event.
+LEFT_OUT = frozenset({"at", "prev_hash", "principal", "token", "originator_topic"})
 
 
 def _account_event_classes() -> dict[str, str]:
@@ -76,7 +78,8 @@ def read_feed(app: Ledger, after: int = 0, limit: int = 100,
 
 
 def feed_event(notification_id: int, event: Any, account_id: str | None) -> dict[str, Any]:
-    data = {k: v for k, v in event_data(event).items() if k not in LEFT_OUT}
+    data = with_failed_charge_id(
+        event, {k: v for k, v in event_data(event).items() if k not in LEFT_OUT})
     return {
         "id": notification_id,
         "account_id": account_id,

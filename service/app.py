@@ -37,7 +37,7 @@ from ledger.screening import decode_json
 from projections.feed import read_feed
 from service import metrics
 from service.problems import OrjsonResponse as JSONResponse
-from service.problems import problem, result_problem, status_of
+from service.problems import document_problems, problem, result_problem, status_of
 
 MAX_BODY = 1_000_000
 MAX_BATCH = 10_000
@@ -81,6 +81,10 @@ HELD = _Held()
 class Unauthorized(Exception):
     def __init__(self, status: int, code: str, detail: str) -> None:
         self.status, self.code, self.detail = status, code, detail
+
+
+# Answered without a key (load balancers, orchestrators).
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def _bearer(request: Request) -> ApiKey:
@@ -193,6 +197,7 @@ def create_app() -> FastAPI:
             schema = original()
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 _command_schema().get("$defs", {}))
+            document_problems(schema, PUBLIC_PATHS)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -397,6 +402,12 @@ def _routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # Load balancers and uptime checks often probe with HEAD: the same answer, no body.
+    # Left out of the OpenAPI description, which lists each operation once.
+    @app.head("/healthz", include_in_schema=False)
+    async def healthz_head() -> Response:
+        return Response(status_code=200, media_type="application/json")
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 PROBLEM_JSON = "application/problem+json"
 STATUS_OF_CODE = {
@@ -20,6 +21,50 @@ STATUS_OF_CODE = {
     "version_mismatch": 412,
 }
 RULE_OF_CODE = {"version_mismatch": "R-8.3", "unauthenticated": ""}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem as the service sends it (the OpenAPI description's error
+    answers). A rejected command's problem adds `command_id`, `account_id`, `events`,
+    and where they apply `blockers` and `charge_id`: extra members are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    rule: str
+
+
+def document_problems(schema: dict[str, Any], public: frozenset[str]) -> None:
+    """The OpenAPI description with the Bearer scheme on every operation outside
+    `public`, and its error answers as problems: 401 and 403 (keys and scopes), 404
+    where the path names a resource, 422 (where there is input) as a problem, not
+    FastAPI's own shape."""
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+    components["securitySchemes"] = {"bearerAuth": {
+        "type": "http", "scheme": "bearer",
+        "description": "an API key's secret (`ledger keys create`)"}}
+    components["schemas"].pop("HTTPValidationError", None)
+    components["schemas"].pop("ValidationError", None)
+    answer = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            errors = {}
+            if "422" in responses or "requestBody" in operation or operation.get("parameters"):
+                errors["422"] = "the request or the command is refused"
+            if path not in public:
+                operation["security"] = [{"bearerAuth": []}]
+                errors.update({"401": "no key, or an unknown or revoked one",
+                               "403": "the key lacks this endpoint's scope"})
+            if "{" in path:
+                errors["404"] = "no such account or endpoint"
+            for status, description in errors.items():
+                responses[status] = {"description": description, **answer}
 
 
 class OrjsonResponse(JSONResponse):

@@ -88,6 +88,7 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         key = keys.by_id(session.key_id)  # None once revoked: sessions end with their key
         if key is None:
             raise Refused(401, "This key is no longer valid. Sign in again.", "key-invalid")
+        request.state.principal = key.key_id  # the request log names who asked
         if scope not in key.scopes:
             raise Refused(403, f"This key does not have the {scope} scope.")
         return session, key

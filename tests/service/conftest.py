@@ -34,6 +34,7 @@ class Server:
     process: subprocess.Popen[str]
     keys: dict[str, str] = field(default_factory=dict)  # name -> secret
     key_ids: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
 
     def key(self, name: str, *scopes: str, actor: str | None = None) -> str:
         args = ["keys", "create", name, "--json"]
@@ -52,7 +53,8 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
     def log(self) -> str:
-        return ""
+        """What the server wrote to standard output and error so far."""
+        return self.log_path.read_text() if self.log_path else ""
 
 
 def start_server(store: str, tmp_path: Path, workers: int = 1) -> Server:
@@ -69,7 +71,7 @@ def start_server(store: str, tmp_path: Path, workers: int = 1) -> Server:
             raise AssertionError((tmp_path / f"server-{port}.log").read_text())
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return Server(url, store, process)
+                return Server(url, store, process, log_path=tmp_path / f"server-{port}.log")
         except httpx.HTTPError:
             pass
         time.sleep(0.2)

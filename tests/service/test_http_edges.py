@@ -4,6 +4,8 @@ the history, a retry under `If-Match`, trailing slashes, and the actor of an ope
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import httpx
@@ -206,3 +208,55 @@ def test_a_statement_range_the_wrong_way_round_is_refused(server: Server, store:
                           "statement", "fl-1", "--from", "2016-04-01", "--to", "2016-03-01"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert out.returncode == 2 and "is after --to" in out.stderr
+
+
+def test_head_on_healthz_answers_like_get(server: Server) -> None:
+    with server.client() as c:
+        head = c.head("/healthz")
+        assert head.status_code == 200 and head.content == b""
+        assert c.get("/healthz").json() == {"status": "ok"}
+        assert c.head("/v1/policy").status_code == 405  # only where it is declared
+
+
+def test_openapi_names_the_bearer_scheme_and_problem_answers(server: Server) -> None:
+    with server.client() as c:
+        schema = c.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    view = schema["paths"]["/v1/accounts/{account_id}"]["get"]
+    assert view["security"] == [{"bearerAuth": []}]
+    for status in ("401", "403", "404", "422"):
+        content = view["responses"][status]["content"]
+        assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "code", "rule"} <= set(problem["required"])
+    with server.client() as c:  # and an answer has that shape
+        refused = c.get("/v1/accounts/fl-1")
+    assert refused.status_code == 401
+    assert set(problem["required"]) <= set(refused.json())
+
+
+def test_feed_data_leaves_out_the_event_librarys_bookkeeping(server: Server) -> None:
+    key = server.key("feed", "events:read")
+    with server.client(key) as c:
+        events = c.get("/v1/events", params={"types": "AccountOpened"}).json()["data"]
+    assert events and all(e["name"] == "AccountOpened" for e in events)
+    for event in events:
+        assert "originator_topic" not in event["data"], event
+        assert event["data"]["account_id"] == event["account_id"]
+
+
+def test_console_requests_are_logged_with_their_principal(server: Server) -> None:
+    server.key("support", "accounts:read")
+    with server.client() as c:
+        form = c.get("/console/sign-in")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None, form.text
+        signed = c.post("/console/sign-in", data={"secret": server.keys["support"],
+                                                  "csrf": csrf.group(1)})
+        assert signed.status_code == 303, signed.text
+        assert c.get("/console/search", params={"q": "fl-"}).status_code == 200
+    lines = [json.loads(line) for line in server.log().splitlines()
+             if line.startswith("{") and '"/console/search"' in line]
+    assert lines and lines[-1]["principal"] == server.key_ids["support"]
+    assert server.keys["support"] not in server.log()
