@@ -27,6 +27,7 @@ from ledger.cli_support import (
     require_existing_store,
     run_main,
     store_failure_message,
+    store_path,
 )
 from ledger.errors import CatalogError, LedgerError
 from ledger.stores import StoreError
@@ -210,7 +211,11 @@ def _policy(args: argparse.Namespace) -> int:
     emit(f"ok: {len(catalog.versions)} versions ({names}), "
          f"{len(catalog.promo_codes)} promo codes")
     if args.store is None and not os.environ.get("LEDGER_STORE"):
-        return EXIT_OK
+        # The default store, like every subcommand's, when it is there; with none yet
+        # there is nothing adopted to compare with (and a check never creates one).
+        default = store_path(None)
+        if default is None or not default.is_file():
+            return EXIT_OK
     return _check_against_store(args, catalog)
 
 

@@ -91,6 +91,20 @@ def test_r8_7_show_submit_and_policy_check_refuse_an_edit_under_a_used_version(
     assert shown.returncode == 1 and "unknown_account" in shown.stderr
 
 
+def test_r8_7_policy_check_compares_with_the_default_store_when_it_is_there(
+        tmp_path: Path) -> None:
+    edited = write_catalog(tmp_path / "edited.json", plus_price("19.99"))
+    empty = run(tmp_path, "ledger.cli", "policy", "check", str(edited))
+    assert empty.returncode == 0 and not (tmp_path / "ledger.db").exists()  # none made
+    done = run(tmp_path, "ledger.cli", "--clock", CLOCK, "submit",
+               stdin=json.dumps(OPEN) + "\n")
+    assert done.returncode == 0 and (tmp_path / "ledger.db").is_file(), done.stderr
+    check = run(tmp_path, "ledger.cli", "policy", "check", str(edited))
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert check.stdout.splitlines()[1:] == [
+        f'policy_mismatch: {FIELD}: adopted "14.99", catalog "19.99"']
+
+
 def test_r8_7_a_catalog_adding_a_later_version_is_accepted(tmp_path: Path,
                                                           used_store: str) -> None:
     added = write_catalog(tmp_path / "added.json", add_v2030)
