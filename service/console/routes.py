@@ -181,7 +181,9 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
 
     def search(request: Request, session: Session, key: ConsoleKey) -> Response:
         q = request.query_params
-        filters = {name: q.get(name) or None for name in ("prefix", "kind", "plan", "status")}
+        # A pasted id often carries a space or a newline at either end.
+        filters = {name: (q.get(name) or "").strip() or None
+                   for name in ("prefix", "kind", "plan", "status")}
         result = queries.list_accounts(ledger_of(), limit=25, cursor=q.get("cursor"),
                                        **filters)
         return page("search.html", session=session, key=key, result=result,

@@ -266,3 +266,11 @@ def test_an_overdue_billing_date_is_shown_as_not_recorded_yet(
     assert due.is_visible() and "not recorded yet" in due.inner_text()
     page.goto(console.url + f"/console/accounts/{LONG_ID}?as_of=2021-01-03")
     assert page.locator("#billing-due").count() == 0  # not due yet at that point
+
+
+def test_a_pasted_id_with_spaces_around_it_is_found(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    page.get_by_label("Account id starts with").fill(f"  {LONG_ID}\t")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.data tbody tr td:first-child a").all_inner_texts()
+    assert rows == [LONG_ID]
