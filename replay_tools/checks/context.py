@@ -51,7 +51,10 @@ class Check:
         """Compare one recorded field with what the rules give."""
         found = getattr(self.event, field, None)
         if found != expected:
-            self.r.fail(category, rule, f"{self.name}.{field} is not what the rules give",
+            # The same text in another type (a date stored as a plain string) says so.
+            kind = (f" (a {type(found).__name__}, not a {type(expected).__name__})"
+                    if str(found) == str(expected) else "")
+            self.r.fail(category, rule, f"{self.name}.{field} is not what the rules give{kind}",
                         expected, found)
             return False
         return True

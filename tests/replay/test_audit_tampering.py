@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -292,3 +294,27 @@ def test_reordering_two_notifications_of_different_streams_breaks_the_log_chain(
     assert chain and "#1..#4" in chain[0]["message"] and "fl-1 v1..v2" in chain[0]["message"]
     # and the refill now follows its command's record
     assert any("record comes before it" in f["message"] for f in report["findings"])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_date_stored_as_a_plain_string_is_a_finding_not_a_crash(
+        url: str, raw: Raw, workers: str) -> None:
+    # Given the opening's next billing date rewritten from the store's tagged date to a
+    # bare string: the same text, so the digest over the canonical form still holds
+    version = raw.version_of("fl-1", "AccountOpened")
+    state = raw.state("fl-1", version)
+    tagged = state["next_billing_date"]
+    assert tagged["_type_"] == "date_iso"
+    raw.set_state("fl-1", version, {**state, "next_billing_date": tagged["_data_"]})
+    # When the real command audits it, in one process and in two
+    done = subprocess.run([sys.executable, "-m", "replay_tools.cli", "--store", url, "audit",
+                           "--json", "--workers", workers],
+                          capture_output=True, text=True, timeout=300, check=False)
+    # Then it exits 1 with findings naming the account, and no internal error
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    typed = [f for f in findings_of(report, "fl-1", "integrity") if "wrong type" in f["message"]]
+    assert typed and typed[0]["version"] >= version
+    rederived = named(report, "fl-1", version, "rederive")
+    assert rederived and "(a str, not a date)" in rederived[0]["message"]
