@@ -11,7 +11,7 @@ from ledger.policy import Catalog
 from replay_tools.checks import billing, invariants, registry
 from replay_tools.checks.context import Check
 from replay_tools.checks.integrity import check_account_row, is_account_event
-from replay_tools.checks.provenance import KeyScopes
+from replay_tools.checks.provenance import KeyScopes, check_key
 from replay_tools.findings import Findings, Reporter
 from replay_tools.log import Entry
 from replay_tools.reference import event_name
@@ -60,6 +60,7 @@ class Replayer:
             if s.block is not None and not billing.in_block(s, event):
                 billing.finish_block(s, r)
             invariants.before_event(s, event, r)
+            check_key(c)  # the key it was sent under existed and was not revoked
             if billing.is_scheduled(event):
                 billing.scheduled(c)
             else:
