@@ -8,6 +8,7 @@ escaped for the terminal.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from ledger.redaction import escape_text, redact_store_urls
 from ledger.stores import resolve_url
@@ -33,12 +34,25 @@ def describe_store_failure(exc: BaseException, url: str | None) -> str:
     if "locked" in lowered:
         return f"store {where} is locked by another process; try again: {text}"
     if "unable to open" in lowered:
-        return f"cannot open store {where}: {text}"
+        return f"cannot open store {where}: {text}{_missing_folder(resolve_url(url))}"
     if isinstance(exc, sqlite3.Error):
         return f"store {where} failed: {text}"
     if "connection" in lowered or "connect" in lowered or "timeout" in lowered:
         return f"cannot reach store {where}: {text}"
     return f"{type(exc).__name__} on store {where}: {text}"
+
+
+def _missing_folder(url: str) -> str:
+    """Why SQLite could not open its file, when its folder does not exist: a path after
+    `sqlite:///` is relative to the working directory (`sqlite:////abs/x.db` is
+    absolute), the usual slip with `sqlite:///tmp/x.db`."""
+    if not url.startswith("sqlite:///"):
+        return ""
+    folder = Path(url[len("sqlite:///"):].split("?")[0]).parent
+    if folder.is_dir():
+        return ""
+    hint = " (sqlite:///PATH is relative to the working directory; sqlite:////PATH is absolute)"
+    return f"; folder {escape_text(str(folder))} does not exist{hint}"
 
 
 def _secrets(url: str) -> tuple[str, ...]:

@@ -115,3 +115,13 @@ def test_a_bad_ledger_clock_is_a_usage_error_naming_the_variable(tmp_path: Path)
     out = ledger_cli(tmp_path, "--store", f"sqlite:///{tmp_path / 'b.db'}", "submit",
                      stdin="", env={"LEDGER_CLOCK": "bad"})
     assert out.returncode == 2 and "LEDGER_CLOCK" in out.stderr, out.stderr
+
+
+def test_a_store_in_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    # `sqlite:///tmp/x.db` is relative to the working directory: here tmp_path/tmp/x.db
+    done = ledger_cli(tmp_path, "--store", "sqlite:///tmp/x.db", *CLOCK, "submit",
+                      stdin=json.dumps(OPEN) + "\n")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "folder tmp does not exist" in done.stderr
+    assert "sqlite:////PATH is absolute" in done.stderr
