@@ -34,6 +34,10 @@ def register(sub: Any) -> None:
                    help="the other catalog (JSON or TOML, the shape of `ledger policy show`)")
     p.add_argument("--from", dest="what_if_from", metavar="DATE",
                    help="keep the store's own catalog before DATE")
+    p.add_argument("--through", dest="what_if_through", metavar="DATE",
+                   help="compare both sides on DATE, every scheduled fact due by then "
+                        "recorded on each (default: the last effective day in the log; "
+                        "not before it, not after the clock)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -54,16 +58,20 @@ def _reconcile(app: Ledger, args: argparse.Namespace) -> int:
 def _what_if(app: Ledger, args: argparse.Namespace) -> int:
     from ledger.errors import CatalogError
     from ledger.policy import load_catalog
-    from replay_tools.what_if import render_text, what_if
+    from replay_tools.what_if import WhatIfError, render_text, what_if
 
     start = day(args.what_if_from, "--from") if args.what_if_from else None
+    through = day(args.what_if_through, "--through")
     try:
         load_catalog(args.what_if_policy)
     except CatalogError as exc:
         raise UsageError(f"--policy: {exc}") from None
     bar = ProgressBar("what-if")  # counts commands as they are decided again
     try:
-        report = what_if(app, args.what_if_policy, start, progress=bar.advance)
+        report = what_if(app, args.what_if_policy, start, progress=bar.advance,
+                         through=through)
+    except WhatIfError as exc:
+        raise UsageError(str(exc)) from None
     finally:
         bar.close()
     emit(json.dumps(report) if args.json else render_text(report))

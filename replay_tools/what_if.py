@@ -2,12 +2,27 @@
 
 Every command record of the store keeps the command it accepted. They are decided again,
 in the order they were recorded, in a scratch in-memory store opened with the other
-catalog, with the billing dates between them recorded as the days go by (a billing run
-through each command's day). The gateway answers as it answered the first time where
-the same charge (the same idempotency key) is tried, and approves otherwise. Then both
-stores are summed up the same way and compared: per account (plan, Connects, money
-charged) and in total (revenue by source, Connects granted / spent / expired, upgrades
-that failed, commands refused by error code).
+catalog, each at the effective time it was decided at (a command sent without `at` took
+the clock's time, which its record keeps). Each command catches its own account up
+(R-8.2) as it did in the store; between commands, a billing run records the scheduled
+facts of every account as the days go by, but never past the day of a command still to
+come (which would refuse that command as `backdated` where the store accepted it).
+The gateway answers as it answered the first time where the same charge (the same
+idempotency key) is tried, and approves otherwise.
+
+Both sides are then compared on one day, the *comparison day* (`through` in the report):
+the last effective day in the log by default, or `--through DATE`. On each side every
+scheduled fact due on or before that day is recorded: the scratch store runs its billing
+through it; the store itself is taken as it is when it has nothing due by then, and
+otherwise (commands recorded after its last billing run, a billing run not made through
+the last day) its log is copied into a second in-memory store, whose billing run records
+what is due, with the same gateway answers; the store itself is never written. Without
+this, the scratch side would hold renewals, refills and expiries that the store has not
+recorded yet, and an unchanged catalog would show them as differences.
+
+Both sides are summed up the same way and compared: per account (plan, Connects, money
+charged, status, as of the end of the comparison day) and in total (revenue by source,
+Connects granted / spent / expired, upgrades that failed, commands refused by error code).
 
 `--from DATE` keeps the store's own catalog before DATE: the other catalog's terms apply
 to days from DATE on.
@@ -17,15 +32,23 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from uuid import UUID, uuid4
 
+from eventsourcing.persistence import StoredEvent
+
+from ledger.clock import parse_instant
 from ledger.policy import Catalog, load_catalog
-from replay_tools.log import read_log
+from replay_tools.log import PAGE, read_log
 
 MONEY_EVENTS = ("MembershipCharged", "ConnectsPurchased")
 GRANTS = ("ConnectsRefilled", "ConnectsGranted", "ConnectsPurchased")
+
+
+class WhatIfError(Exception):
+    """A what-if that cannot be made as asked (a comparison day outside the log's range)."""
 
 
 class RecordedGateway:
@@ -78,8 +101,96 @@ def _commands_and_facts(app: Any) -> tuple[list[dict[str, Any]], int, datetime |
             if not body:
                 without_body += 1
                 continue
-            commands.append({**body, "command_id": event.command_id})
+            command = {**body, "command_id": event.command_id}
+            if command.get("at") is None:
+                # Sent without `at`: decided at the clock's time then, which the record keeps
+                # (deciding it at this tool's clock would move it to another day).
+                command["at"] = event.at.isoformat()
+            commands.append(command)
     return commands, without_body, last
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def comparison_day(last: datetime | None, through: date | None, now: datetime) -> date:
+    """The day both sides are compared on: `through` (not before the log's last effective
+    day, not after the clock's), else the log's last effective day (the clock's day for
+    an empty log)."""
+    if through is None:
+        return last.date() if last is not None else now.date()
+    if last is not None and through < last.date():
+        raise WhatIfError(f"--through {through} is before the last effective day in the "
+                          f"log, {last.date()}")
+    if through > now.date():
+        raise WhatIfError(f"--through {through} is after the clock ({now.isoformat()})")
+    return through
+
+
+def billing_days(commands: list[dict[str, Any]]) -> list[date]:
+    """For each command, the day the scratch store may bill every account through before
+    deciding it: its own day, but no later than the day of any command after it. A command
+    catches its own account up anyway; a billing run past a later command's day would
+    give that command's account facts the store did not have when it accepted it."""
+    days = [parse_instant(str(c["at"])).date() for c in commands]
+    for i in range(len(days) - 2, -1, -1):
+        days[i] = min(days[i], days[i + 1])
+    return days
+
+
+def _due_accounts(app: Any, day: date) -> int:
+    """How many accounts of `app` have a scheduled fact due on or before `day` that is
+    not recorded (the views' due-date index, which the billing run uses)."""
+    app.refresh_views()
+    count, after = 0, ""
+    while found := app.views.due_accounts(day, after, 1000):
+        count += len(found)
+        after = found[-1]
+    return count
+
+
+def caught_up(app: Any, day: date, clock: datetime, gateway: RecordedGateway
+              ) -> tuple[Any, int]:
+    """The store as the comparison sees it: every scheduled fact due through `day`
+    recorded. The store itself when none is due; otherwise an in-memory copy of its log
+    with a billing run through `day` (the caller closes it). Also how many accounts were
+    due."""
+    from ledger.application import Ledger
+
+    due = _due_accounts(app, day)
+    if not due:
+        return app, 0
+    url = f"memory:what-if-recorded-{uuid4().hex}"
+    loader = Ledger.open(url, clock=clock, policy=app.catalog, gateway=gateway)
+    try:
+        _copy_log(app.recorder, loader.recorder)
+        # Opened again on the copied log, so that it reads the adopted versions (R-8.7).
+        copy = Ledger.open(url, clock=clock, policy=app.catalog, gateway=gateway)
+    finally:
+        loader.close()
+    try:
+        copy.run_billing(through=day.isoformat())
+    except BaseException:
+        copy.close()
+        raise
+    return copy, due
+
+
+def _copy_log(source: Any, target: Any) -> None:
+    """Every stored event of `source`, in notification order, into `target` as stored."""
+    position = 0
+    while batch := source.select_notifications(position, PAGE, inclusive_of_start=False):
+        target.insert_events([StoredEvent(
+            originator_id=n.originator_id if isinstance(n.originator_id, UUID)
+            else UUID(str(n.originator_id)),
+            originator_version=n.originator_version, topic=n.topic, state=n.state)
+            for n in batch])
+        position = batch[-1].id
 
 
 def _answers(app: Any) -> dict[str, bool]:
@@ -91,10 +202,11 @@ def _answers(app: Any) -> dict[str, bool]:
             for e in entries if e.kind in (CAPTURE, REFUND)}
 
 
-def summarize(app: Any, since: date | None, decided: set[str]) -> dict[str, Any]:
-    """Per account and in total, from the log alone (what both sides are compared by).
-    Failed upgrades count those of the commands decided again (`decided`): a command
-    the store refused (its payment declined included) has no record to decide again."""
+def summarize(app: Any, since: date | None, decided: set[str], day: date) -> dict[str, Any]:
+    """Per account and in total, from the log alone (what both sides are compared by),
+    the accounts as of the end of the comparison `day`. Failed upgrades count those of
+    the commands decided again (`decided`): a command the store refused (its payment
+    declined included) has no record to decide again."""
     accounts: dict[str, dict[str, Any]] = {}
     owner: dict[Any, str] = {}
     revenue: Counter[str] = Counter()
@@ -127,43 +239,54 @@ def summarize(app: Any, since: date | None, decided: set[str]) -> dict[str, Any]
             elif (name == "PaymentFailed" and event.purpose == "upgrade"
                   and event.command_id in decided):
                 failed_upgrades += 1
+    as_of = end_of(day)
     for account_id, row in accounts.items():
-        view = app.account(account_id)
+        view = app.account(account_id, as_of=as_of)
         row.update(plan=view.plan, connects=view.connects, status=view.status)
     return {"accounts": accounts, "revenue": dict(revenue), "connects": dict(connects),
             "failed_upgrades": failed_upgrades}
 
 
 def what_if(app: Any, policy: Any, start: date | None = None,
-            progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+            progress: Callable[[int], None] | None = None,
+            through: date | None = None) -> dict[str, Any]:
     from ledger.application import Ledger
 
     other = load_catalog(policy)
     catalog = split_catalog(app.catalog, other, start) if start else other
     commands, without_body, last = _commands_and_facts(app)
     now = app.clock.now()
-    scratch = Ledger.open("memory:", clock=now, policy=catalog,
-                          gateway=RecordedGateway(_answers(app)))
+    day = comparison_day(last, through, now)
+    # Both stores' clock: no command of the log, nor the comparison day, is in its future.
+    clock = max(now, last or now, start_of(day))
+    gateway = RecordedGateway(_answers(app))
+    recorded, due = caught_up(app, day, clock, gateway)
+    scratch: Any = None
     refused: Counter[str] = Counter()
     billed: date | None = None
     try:
-        for command in commands:
-            day = date.fromisoformat(str(command.get("at", now.isoformat()))[:10])
-            if billed is None or day > billed:
-                scratch.run_billing(through=day.isoformat())
-                billed = day
+        scratch = Ledger.open("memory:", clock=clock, policy=catalog, gateway=gateway)
+        for command, until in zip(commands, billing_days(commands), strict=True):
+            if billed is None or until > billed:
+                scratch.run_billing(through=until.isoformat())
+                billed = until
             result = scratch.submit(command, principal="what-if")
             if not result.ok and result.error is not None:
                 refused[result.error.code] += 1
             if progress is not None:
                 progress(1)
-        if last is not None and (billed is None or last.date() > billed):
-            scratch.run_billing(through=last.date().isoformat())
+        if billed is None or day > billed:
+            scratch.run_billing(through=day.isoformat())
         decided = {c["command_id"] for c in commands}
-        return compare(summarize(app, start, decided), summarize(scratch, start, decided),
-                       len(commands), without_body, refused)
+        report = compare(summarize(recorded, start, decided, day),
+                         summarize(scratch, start, decided, day),
+                         len(commands), without_body, refused)
+        return {"through": day.isoformat(), "recorded_caught_up": due, **report}
     finally:
-        scratch.close()
+        if scratch is not None:
+            scratch.close()
+        if recorded is not app:
+            recorded.close()
 
 
 def compare(before: dict[str, Any], after: dict[str, Any], decided: int, without_body: int,
@@ -177,7 +300,7 @@ def compare(before: dict[str, Any], after: dict[str, Any], decided: int, without
                    if was.get(k) != would.get(k)}
         if changed:
             accounts.append({"account_id": account_id, **changed})
-    totals: dict[str, Any] = defaultdict(dict)
+    totals: dict[str, Any] = defaultdict(dict, revenue={}, connects={})
     for group in ("revenue", "connects"):
         for key in sorted(set(before[group]) | set(after[group])):
             was, would = before[group].get(key, 0), after[group].get(key, 0)
@@ -202,7 +325,11 @@ def _j(value: Any) -> Any:
 def render_text(report: dict[str, Any]) -> str:
     lines = [f"{report['commands']} commands decided again"
              + (f" ({report['commands_without_body']} records keep no command and were "
-                "skipped)" if report["commands_without_body"] else "")]
+                "skipped)" if report["commands_without_body"] else ""),
+             f"both sides compared on {report['through']}, every scheduled fact due by then "
+             "recorded" + (f" ({report['recorded_caught_up']} accounts of the store had "
+                           "facts due not recorded yet: caught up in a scratch copy, the "
+                           "store unchanged)" if report["recorded_caught_up"] else "")]
     totals = report["totals"]
     for group in ("revenue", "connects"):
         for key, row in totals[group].items():
