@@ -94,7 +94,7 @@ def _run(app: Ledger, args: argparse.Namespace) -> int:
         print(f"deleted {args.endpoint}")
         return EXIT_OK
     if command == "deliveries":
-        rows = list_deliveries(app, args.endpoint, args.limit)
+        rows, _ = list_deliveries(app, args.endpoint, args.limit)
         if args.json:
             print(json.dumps(rows))
         for row in rows if not args.json else []:

@@ -31,6 +31,7 @@ from ledger.errors import LedgerError
 from ledger.integrity import canonical_json
 from ledger.screening import (
     MAX_STRING,
+    JsonNumber,
     _nesting,
     _strings_in,
     _validation_error,
@@ -50,7 +51,7 @@ def _to_money(value: Any) -> Decimal:
     # INTERFACE: money is a decimal string. A JSON number is refused, not converted: a
     # binary float is not an amount, and an app sending one has a bug to hear about.
     # (Python callers may pass a Decimal.)
-    if not isinstance(value, str | Decimal):
+    if not isinstance(value, str | Decimal) or isinstance(value, JsonNumber):
         raise ValueError("must be a decimal string such as \"14.99\"")
     if isinstance(value, str) and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]*)?\s*", value):
         raise ValueError("must be a decimal string such as \"14.99\"")

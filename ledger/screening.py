@@ -144,11 +144,16 @@ def _validation_error(problems: list[str], raw: Any = None, *,
     return LedgerError("validation_error", "; ".join(problems), rule=rule)
 
 
+class JsonNumber(Decimal):
+    """A JSON number with a fraction, kept exact (the card-number screen reads its digits)
+    and marked, so that a money field can refuse it: INTERFACE.md's amounts are strings."""
+
+
 def decode_json(text: str) -> Any:
     if len(text) > MAX_JSON_BYTES:
         raise _validation_error([f"(command): longer than {MAX_JSON_BYTES} characters"])
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=_bounded_int)
+        return json.loads(text, parse_float=JsonNumber, parse_int=_bounded_int)
     except (ValueError, RecursionError):
         raise _validation_error(["(command): not valid JSON"]) from None
 

@@ -13,15 +13,20 @@ from pathlib import Path
 from ledger.redaction import escape_text, redact_store_urls
 from ledger.stores import resolve_url
 
-STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
+
+
+def store_failure_types() -> tuple[type[Exception], ...]:
+    """The exception classes of failures of the store or the machine."""
+    import psycopg
+    from eventsourcing.persistence import PersistenceError
+
+    return (*STORE_ERRORS, PersistenceError, psycopg.Error)
 
 
 def is_store_failure(exc: BaseException) -> bool:
     """Failures of the store or the machine, as opposed to bugs in the ledger."""
-    import psycopg
-    from eventsourcing.persistence import PersistenceError
-
-    return isinstance(exc, (*STORE_ERRORS, PersistenceError, psycopg.Error))
+    return isinstance(exc, store_failure_types())
 
 
 def describe_store_failure(exc: BaseException, url: str | None) -> str:

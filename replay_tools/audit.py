@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -188,7 +188,7 @@ def report(app: Ledger, through: datetime | None, findings: Findings, merge: Mer
     log, anchored = merge.log, merge.anchored
     summary = {
         "store": app.store.redacted,
-        "through": through.isoformat() if through else None,
+        "through": _utc_text(through) if through else None,
         "notifications": read,
         "last_notification_id": log.last_id,
         "account_events": counts["account_events"],
@@ -261,3 +261,11 @@ def render_text(report: AuditReport) -> str:
 
 def render_json(report: AuditReport) -> str:
     return json.dumps(report.to_json(), indent=None)
+
+
+def _utc_text(moment: datetime) -> str:
+    """`2016-05-01T00:00:00Z`: the form every other time in the ledger's JSON takes."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{moment.microsecond:06d}Z" if moment.microsecond else "Z")

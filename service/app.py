@@ -20,7 +20,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -33,8 +33,9 @@ from ledger.commands import COMMAND_KINDS, COMMAND_MODELS, MARKETPLACE_OPERATION
 from ledger.errors import LedgerError
 from ledger.outcomes import raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
-from ledger.screening import decode_json
-from projections.feed import read_feed
+from ledger.screening import contains_pan, decode_json
+from ledger.store_errors import store_failure_types
+from projections.feed import ACCOUNT_EVENTS, read_feed
 from service import metrics
 from service.problems import OrjsonResponse as JSONResponse
 from service.problems import document_problems, problem, result_problem, status_of
@@ -44,6 +45,11 @@ MAX_BATCH = 10_000
 log = logging.getLogger("ledger.http")
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+# Notification ids and versions are 64-bit integers in both stores.
+MAX_POSITION = 2**63 - 1
+Position = Annotated[int, Query(ge=0, le=MAX_POSITION)]
+# HTTP.md names the path parameter `{id}`; the handlers call it what it is.
+AccountId = Annotated[str, Path(alias="id", description="the account's id")]
 
 
 class _Held:
@@ -274,6 +280,11 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (too deep, not JSON): like every other
+            # body the service cannot read, a validation error (INTERFACE.md's codes).
+            return problem(422, "validation_error", "the body is not JSON the service can "
+                           "read", "R-8.4")
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error")
         # Starlette's own headers go along (a 405's `Allow`, RFC 9110).
@@ -286,6 +297,18 @@ def _errors(app: FastAPI) -> None:
         # policy date); never a traceback, never the value's internals.
         first = str(exc).splitlines()[0][:200] if str(exc) else "invalid value"
         return problem(422, "validation_error", first, "R-8.4")
+
+    async def store_down(_: Request, exc: Exception) -> Response:
+        # The store is down or unreachable: the service itself is fine, try later (as
+        # /readyz says); nothing was half-written, each command is one transaction.
+        # Registered by class so that it answers inside the app: the catch-all below
+        # runs in Starlette's outermost layer, which re-raises after answering.
+        log.error(json.dumps({"error": type(exc).__name__, "store": "unavailable"}))
+        return problem(503, "store_unavailable", "the store does not answer; try again",
+                       "", headers={"Retry-After": "5"})
+
+    for failure in store_failure_types():
+        app.add_exception_handler(failure, store_down)
 
     @app.exception_handler(Exception)
     async def failed(_: Request, exc: Exception) -> JSONResponse:
@@ -317,24 +340,33 @@ class LimitsAndLog:
         state.update(request_id=request_id, principal=None, command_id=None)
         status = 500
 
+        method = scope["method"]
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()),
                                       (b"x-request-id", request_id.encode())]
+            elif method == "HEAD" and message.get("body"):
+                message = {**message, "body": b""}  # the headers of a GET, no content
             await send(message)
 
         try:
             refusal = _refusal(scope)
-            await (refusal or self.app)(scope, receive, send_with_id)
+            # RFC 9110 9.3.2: HEAD answers as GET would, without the content, on every
+            # path (load balancers and uptime checks probe with it). OpenAPI lists GET.
+            inner = {**scope, "method": "GET"} if method == "HEAD" else scope
+            await (refusal or self.app)(inner, receive, send_with_id)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            log.info(orjson.dumps({"request_id": request_id, "method": scope["method"],
-                                 "path": scope["path"], "principal": state.get("principal"),
+            path = scope["path"]
+            if contains_pan(path):  # R-8.9: a card number pasted into a URL is not logged
+                path = "(a path holding a card number)"
+            log.info(orjson.dumps({"request_id": request_id, "method": method,
+                                 "path": path, "principal": state.get("principal"),
                                  "command_id": state.get("command_id"), "status": status,
                                  "ms": round(ms, 1)}).decode())
-            metrics.REQUESTS.labels(scope["method"], str(status)).observe(ms / 1000)
+            metrics.REQUESTS.labels(method, str(status)).observe(ms / 1000)
 
 
 def _refusal(scope: Scope) -> Response | None:
@@ -360,9 +392,19 @@ async def _json_body(request: Request) -> Any:
         return body.decode("utf-8", "replace")  # the ledger answers validation_error
 
 
+WRITE_SCOPES = frozenset({"accounts:write", "operations:write"})
+
+
 def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
     """R-1.4 by scope, R-1.5's `--actor` binding: the command (actor filled in) or its
     not_authorized result. Unparseable input goes on to the ledger's own validation."""
+    if not key.scopes & WRITE_SCOPES:
+        # R-1.4: a key that may send no command at all is refused before its body is
+        # read, whatever the body holds (HTTP.md: the endpoint's scope is missing).
+        return raw, rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
+                             LedgerError("not_authorized", "this key may send no commands "
+                                         "(needs accounts:write or operations:write)",
+                                         rule="R-1.4"))
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         return raw, None
     try:
@@ -402,12 +444,6 @@ def _routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    # Load balancers and uptime checks often probe with HEAD: the same answer, no body.
-    # Left out of the OpenAPI description, which lists each operation once.
-    @app.head("/healthz", include_in_schema=False)
-    async def healthz_head() -> Response:
-        return Response(status_code=200, media_type="application/json")
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> JSONResponse:
@@ -479,7 +515,13 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/commands/preview", tags=["commands"], openapi_extra=_body_doc())
     async def post_preview(request: Request) -> Response:
         key = scoped("accounts:read")(request)
-        raw, refusal = _bound_preview(key, await _json_body(request))
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            # Not a command at all: the request is refused. A command the ledger would
+            # reject is a preview like any other (200, `ok: false`, as `submit --preview`).
+            return problem(422, "validation_error", "a preview's body is one JSON object "
+                           "(a command)", "R-8.4")
+        raw, refusal = _bound_preview(key, body)
         if refusal is not None:
             return result_problem(refusal.to_json())
         with HELD.use() as ledger:
@@ -496,15 +538,15 @@ def _routes(app: FastAPI) -> None:
             return query(ledger, kind=kind, plan=plan, status=status, prefix=prefix,
                          limit=limit, cursor=cursor).to_json()
 
-    @app.get("/v1/accounts/{account_id}", tags=["accounts"], response_model=AccountView)
-    def get_account(account_id: str, as_of: str | None = None, known_at: str | None = None,
+    @app.get("/v1/accounts/{id}", tags=["accounts"], response_model=AccountView)
+    def get_account(account_id: AccountId, as_of: str | None = None, known_at: str | None = None,
                     _: ApiKey = Depends(scoped("accounts:read"))) -> Response:  # noqa: B008
         with HELD.use() as ledger:
             view = ledger.account(account_id, as_of=_instant(as_of), known_at=_instant(known_at))
         return JSONResponse(view.to_json(), headers={"ETag": f'"{view.version}"'})
 
-    @app.get("/v1/accounts/{account_id}/events", tags=["accounts"], response_model=Page)
-    def account_events(account_id: str, after_version: Annotated[int, Query(ge=0)] = 0,
+    @app.get("/v1/accounts/{id}/events", tags=["accounts"], response_model=Page)
+    def account_events(account_id: AccountId, after_version: Position = 0,
                        limit: Limit = 100, cursor: str | None = None,
                        _: ApiKey = Depends(scoped("accounts:read"))) -> Any:  # noqa: B008
         from service.queries import account_events as query
@@ -514,8 +556,8 @@ def _routes(app: FastAPI) -> None:
                          limit=limit)
         return to_jsonable(page.to_json())
 
-    @app.get("/v1/accounts/{account_id}/statement", tags=["accounts"])
-    def account_statement(request: Request, account_id: str,
+    @app.get("/v1/accounts/{id}/statement", tags=["accounts"])
+    def account_statement(request: Request, account_id: AccountId,
                           from_: Annotated[date | None, Query(alias="from")] = None,
                           to: date | None = None,
                           _: ApiKey = Depends(scoped("accounts:read"))) -> Response:  # noqa: B008
@@ -533,10 +575,15 @@ def _routes(app: FastAPI) -> None:
                              "data": [to_jsonable(asdict(r)) for r in rows]})
 
     @app.get("/v1/events", tags=["feed"], response_model=Page)
-    def events(after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 100,
+    def events(after: Position = 0, limit: Limit = 100,
                types: str | None = None, cursor: str | None = None,
                _: ApiKey = Depends(scoped("events:read"))) -> Any:  # noqa: B008
         wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
+        unknown = sorted(set(wanted or ()) - set(ACCOUNT_EVENTS))
+        if unknown:
+            # A misspelt type would otherwise be an empty feed that looks caught up.
+            raise LedgerError("validation_error", f"types: unknown event types "
+                              f"{', '.join(unknown[:10])}", rule="R-8.4")
         with HELD.use() as ledger:
             page = read_feed(ledger, _resume(cursor, after), limit, wanted)
         return {"data": page.events, "has_more": page.has_more,
@@ -630,7 +677,8 @@ def _resume(cursor: str | None, after: int) -> int:
     cursors are the last id or version seen, so either parameter resumes the same."""
     if cursor is None:
         return after
-    if not cursor.isdigit() or not cursor.isascii() or len(cursor) > 19:
+    if not cursor.isdigit() or not cursor.isascii() or len(cursor) > 19 \
+            or int(cursor) > MAX_POSITION:
         raise LedgerError("validation_error", "cursor: not a cursor this endpoint gave",
                           rule="R-8.4")
     return int(cursor)
@@ -640,13 +688,19 @@ def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | Non
     account_id = raw_field(raw, "account_id")
     if account_id is None:
         return None
-    expected = if_match.strip().strip('"')
+    # RFC 9110 13.1.1: `*` matches any current version, a list matches if one of its
+    # tags does, and the comparison is strong (a weak `W/"3"` matches nothing). A bare
+    # `3` is taken as `"3"`, as the service always has.
+    tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
+    expected = ", ".join(tags) or if_match
     try:
         version = ledger.account(account_id).version
     except LedgerError:
         return None  # the command itself says unknown_account
+    if "*" in tags or f'"{version}"' in tags or str(version) in tags:
+        return None
     command_id = raw_field(raw, "command_id")
-    if str(version) != expected and not (command_id and ledger.was_accepted(command_id)):
+    if not (command_id and ledger.was_accepted(command_id)):
         # (A retry of an accepted command is answered as the first time, R-8.3: the
         # version it was conditional on has moved by its own events.)
         return problem(412, "version_mismatch",

@@ -9,6 +9,8 @@ import orjson
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from ledger.screening import contains_pan
+
 PROBLEM_JSON = "application/problem+json"
 STATUS_OF_CODE = {
     "validation_error": 422,
@@ -86,6 +88,10 @@ def status_of(code: str) -> int:
 
 def problem(status: int, code: str, detail: str, rule: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> OrjsonResponse:
+    if contains_pan(detail):
+        # an answer never repeats a card number, even one sent in a path or a
+        # field the ledger refused for it.
+        detail = "the request holds what may be a card number; it is not repeated here"
     body = {"type": f"urn:ledger:error:{code}", "title": HTTPStatus(status).phrase,
             "status": status, "detail": detail, "code": code,
             "rule": rule if rule is not None else RULE_OF_CODE.get(code, ""), **extra}

@@ -39,7 +39,8 @@ MARKED = {
     "PaymentFailed": "failed payment", "ChargeRefunded": "refund",
     "ConnectsExpired": "expiry",
 }
-HIDDEN_DATA = frozenset({"at", "prev_hash", "token", "email"})
+# `originator_topic` is the event library's bookkeeping on a stream's first event.
+HIDDEN_DATA = frozenset({"at", "prev_hash", "token", "email", "originator_topic"})
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _event_row(app: Ledger, event: Any) -> dict[str, Any]:
         "principal": data.pop("principal", None),
         "actor": data.pop("actor", None),
         # Why the command was sent; a suspension's own `reason` otherwise.
-        "reason": data.get("command_reason") or data.get("reason"),
+        "reason": data.pop("command_reason", None) or data.get("reason"),
         "data": data,
     }
 

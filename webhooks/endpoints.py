@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from eventsourcing.application import AggregateNotFoundError
 
+from ledger.results import to_jsonable
 from ledger.webhook_endpoints import WebhookEndpoint, endpoint_uuid, new_endpoint
 from projections.feed import ACCOUNT_EVENTS
 from webhooks.schema import cursor, ensure_tables, sql, values
@@ -71,6 +72,16 @@ def check_url(url: str) -> str:
         # URL would reach every `webhooks list`).
         raise EndpointError("validation_error", "an endpoint URL may not hold spaces or "
                             "control characters (percent-encode them)")
+    if parts.username is not None or parts.password is not None:
+        # A password in the URL would be shown by every listing and delivery error; the
+        # receiver authenticates the ledger by the signature (Standard Webhooks).
+        raise EndpointError("validation_error", "an endpoint URL may not hold a user name "
+                            "or password; receivers verify the webhook signature instead")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise EndpointError("validation_error", "an endpoint URL's port must be a number "
+                            "from 0 to 65535") from None
     return url.strip()
 
 
@@ -144,7 +155,7 @@ def list_endpoints(app: Ledger) -> list[Endpoint]:
         if aggregate is None or aggregate.deleted:
             continue  # a row whose created event never landed, or a deleted endpoint
         found.append(Endpoint(aggregate.endpoint_id, aggregate.url, list(aggregate.types),
-                              aggregate.after, aggregate.created_on.isoformat(),
+                              aggregate.after, to_jsonable(aggregate.created_on),
                               int(position), reason, str(secret)))
     return sorted(found, key=lambda e: (e.after, e.endpoint_id))
 

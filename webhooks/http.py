@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,9 @@ from webhooks.endpoints import EndpointError, create_endpoint, delete_endpoint, 
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+
+# HTTP.md names the path parameter `{id}` (the endpoint id `we_…`).
+EndpointId = Annotated[str, Path(alias="id", description="the endpoint's id")]
 
 STATUS = {"validation_error": 422, "not_found": 404}
 
@@ -68,13 +71,25 @@ def make_router(use_ledger: Callable[[], AbstractContextManager[Ledger]],
                             headers={"Cache-Control": "no-store"})
 
     @router.get("")
-    def listing(_: Any = needs_admin) -> Any:
+    def listing(limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
+                _: Any = needs_admin) -> Any:
         with use_ledger() as ledger:
             rows = [e.to_json() for e in list_endpoints(ledger)]
-        return {"data": rows, "has_more": False, "next_cursor": None}
+        # Oldest first; the cursor is the last id shown (endpoints are few and listed
+        # whole from the store, so the page is cut here).
+        start = 0
+        if cursor is not None:
+            ids = [r["id"] for r in rows]
+            if cursor not in ids:
+                return _problem(EndpointError("validation_error",
+                                              "cursor: not a cursor this list gave"))
+            start = ids.index(cursor) + 1
+        page = rows[start:start + limit]
+        more = start + limit < len(rows)
+        return {"data": page, "has_more": more, "next_cursor": page[-1]["id"] if more else None}
 
-    @router.delete("/{endpoint_id}", status_code=204, response_class=Response)
-    def delete(endpoint_id: str, key: Any = needs_admin) -> Response:
+    @router.delete("/{id}", status_code=204, response_class=Response)
+    def delete(endpoint_id: EndpointId, key: Any = needs_admin) -> Response:
         try:
             with use_ledger() as ledger:
                 delete_endpoint(ledger, endpoint_id, _principal(key))
@@ -82,14 +97,14 @@ def make_router(use_ledger: Callable[[], AbstractContextManager[Ledger]],
             return _problem(exc)
         return Response(status_code=204)
 
-    @router.get("/{endpoint_id}/deliveries")
-    def deliveries(endpoint_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                   _: Any = needs_admin) -> Any:
+    @router.get("/{id}/deliveries")
+    def deliveries(endpoint_id: EndpointId, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                   cursor: str | None = None, _: Any = needs_admin) -> Any:
         try:
             with use_ledger() as ledger:
-                rows = list_deliveries(ledger, endpoint_id, limit)
+                rows, following = list_deliveries(ledger, endpoint_id, limit, cursor)
         except EndpointError as exc:
             return _problem(exc)
-        return {"data": rows, "has_more": False, "next_cursor": None}
+        return {"data": rows, "has_more": following is not None, "next_cursor": following}
 
     return router

@@ -125,3 +125,15 @@ def test_a_store_in_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "folder tmp does not exist" in done.stderr
     assert "sqlite:////PATH is absolute" in done.stderr
+
+
+def test_money_sent_as_a_json_number_is_refused_r6_1(tmp_path: Path) -> None:
+    lines = [OPEN, *({"type": "credit_earnings", "account_id": "fl-1", "amount": amount,
+                      "at": "2030-06-03"} for amount in (5.5, 5, "5.50"))]
+    done = ledger_cli(tmp_path, *_store(tmp_path), "submit",
+                      stdin="".join(json.dumps(c) + "\n" for c in lines))
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["ok"] for r in results] == [True, False, False, True], done.stdout
+    for refused in results[1:3]:
+        assert refused["error"]["code"] == "validation_error"
+        assert "decimal string" in refused["error"]["message"]

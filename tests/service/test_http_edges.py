@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.service.conftest import Server
+from tests.service.conftest import Server, seed
 
 
 def _pages(c: httpx.Client, path: str, limit: int, key: str) -> list[Any]:
@@ -210,19 +211,30 @@ def test_a_statement_range_the_wrong_way_round_is_refused(server: Server, store:
     assert out.returncode == 2 and "is after --to" in out.stderr
 
 
-def test_head_on_healthz_answers_like_get(server: Server) -> None:
+def test_head_answers_like_get(server: Server) -> None:
     with server.client() as c:
         head = c.head("/healthz")
         assert head.status_code == 200 and head.content == b""
         assert c.get("/healthz").json() == {"status": "ok"}
-        assert c.head("/v1/policy").status_code == 405  # only where it is declared
+        # every GET path answers HEAD with its status and headers, no content
+        assert c.head("/v1/policy").status_code == 401
+        key = server.key("reader", "accounts:read")
+        view = c.get("/v1/accounts/fl-1", headers={"Authorization": f"Bearer {key}"})
+        head = c.head("/v1/accounts/fl-1", headers={"Authorization": f"Bearer {key}"})
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["etag"] == view.headers["etag"]
+        assert c.head("/v1/commands").status_code == 405  # POST only
 
 
 def test_openapi_names_the_bearer_scheme_and_problem_answers(server: Server) -> None:
     with server.client() as c:
         schema = c.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    view = schema["paths"]["/v1/accounts/{account_id}"]["get"]
+    # The paths as HTTP.md writes them, `{id}` included
+    assert {"/v1/accounts/{id}", "/v1/accounts/{id}/events", "/v1/accounts/{id}/statement",
+            "/v1/webhook-endpoints/{id}", "/v1/webhook-endpoints/{id}/deliveries"} <= set(
+        schema["paths"])
+    view = schema["paths"]["/v1/accounts/{id}"]["get"]
     assert view["security"] == [{"bearerAuth": []}]
     for status in ("401", "403", "404", "422"):
         content = view["responses"][status]["content"]
@@ -260,3 +272,141 @@ def test_console_requests_are_logged_with_their_principal(server: Server) -> Non
              if line.startswith("{") and '"/console/search"' in line]
     assert lines and lines[-1]["principal"] == server.key_ids["support"]
     assert server.keys["support"] not in server.log()
+
+
+def test_positions_beyond_64_bits_are_refused_not_a_500(server: Server) -> None:
+    key = server.key("reader", "accounts:read", "events:read")
+    with server.client(key) as c:
+        for path, params in (("/v1/accounts/fl-1/events", {"after_version": 2**63}),
+                             ("/v1/events", {"after": 2**64}),
+                             ("/v1/events", {"cursor": str(2**63)})):
+            r = c.get(path, params=params)
+            assert r.status_code == 422, (path, params, r.text)
+            assert r.json()["code"] == "validation_error"
+        assert c.get("/v1/events", params={"after": 2**63 - 1}).json()["data"] == []
+
+
+def test_a_key_with_no_write_scope_may_send_no_command_r1_4(server: Server) -> None:
+    reader = server.key("reader", "accounts:read", "events:read")
+    with server.client(reader) as c:
+        for body in ({"type": "credit_earnings", "account_id": "fl-1", "amount": "1.00",
+                      "at": "2016-05-02"}, {"type": "no_such_thing"}, [1, 2]):
+            r = c.post("/v1/commands", json=body)
+            assert r.status_code == 403, (body, r.text)
+            assert r.json()["code"] == "not_authorized" and r.json()["rule"] == "R-1.4"
+        # nothing was recorded for the refused command
+        history = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
+        assert all(e["name"] != "EarningsCredited" or e["data"].get("amount") != "1.00"
+                   for e in history)
+
+
+def test_bodies_that_are_not_a_command_are_validation_errors(server: Server) -> None:
+    key = server.key("ops", "accounts:read", "operations:write", "audit:run")
+    deep = "[" * 5000 + "]" * 5000
+    with server.client(key) as c:
+        for body in ("[1, 2]", '"a string"', "42"):
+            r = c.post("/v1/commands/preview", content=body,
+                       headers={"Content-Type": "application/json"})
+            assert r.status_code == 422 and r.json()["code"] == "validation_error", body
+        r = c.post("/v1/audits", content=deep, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
+        # a command the ledger would refuse is still a preview: 200 with ok false
+        r = c.post("/v1/commands/preview", json={"type": "credit_earnings",
+                                                  "account_id": "fl-1", "amount": "-1"})
+        assert r.status_code == 200 and r.json()["ok"] is False, r.text
+
+
+def test_a_card_number_in_a_path_is_neither_answered_nor_logged_r8_9(server: Server) -> None:
+    key = server.key("reader", "accounts:read")
+    pan = "4111111111111111"
+    with server.client(key) as c:
+        r = c.get(f"/v1/accounts/{pan}")
+        assert r.status_code == 404 and pan not in r.text
+        r = c.get(f"/v1/no-such-{pan}")
+        assert r.status_code == 404 and pan not in r.text
+    assert pan not in server.log()
+
+
+def test_if_match_takes_a_star_a_list_and_compares_strongly_r8_3(server: Server) -> None:
+    key = server.key("app", "accounts:write", "accounts:read")
+    with server.client(key) as c:
+        for n, (header, status) in enumerate((("*", 200), ('"999", "998"', 412),
+                                             ("garbage", 412))):
+            etag = c.get("/v1/accounts/fl-1").headers["etag"]
+            buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+                   "command_id": f"im-list-{n}", "at": "2016-05-01"}
+            for value in (header, f'"999", {etag}'):
+                r = c.post("/v1/commands", json=buy, headers={"If-Match": value})
+                if value == header:
+                    assert r.status_code == status, (header, r.text)
+                    if status == 200:
+                        break
+                else:
+                    assert r.status_code == 200, (value, r.text)
+        etag = c.get("/v1/accounts/fl-1").headers["etag"]
+        weak = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+                "command_id": "im-weak", "at": "2016-05-01"}
+        r = c.post("/v1/commands", json=weak, headers={"If-Match": f"W/{etag}"})
+        assert r.status_code == 412 and r.json()["code"] == "version_mismatch"
+
+
+def test_history_data_holds_the_events_own_fields_only(server: Server) -> None:
+    ops = server.key("ops", "operations:write", "accounts:read")
+    with server.client(ops) as c:
+        assert c.post("/v1/commands", json={
+            "type": "grant_connects", "account_id": "fl-1", "quantity": 2,
+            "reason": "goodwill", "at": "2016-05-02"}).status_code == 200
+        rows = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
+    assert rows[0]["name"] == "AccountOpened"
+    for row in rows:
+        assert not {"originator_topic", "command_reason", "principal"} & set(row["data"]), row
+    assert rows[-1]["reason"] == "goodwill"
+
+
+def test_an_unknown_event_type_in_the_feed_filter_is_refused(server: Server) -> None:
+    key = server.key("feed", "events:read")
+    with server.client(key) as c:
+        r = c.get("/v1/events", params={"types": "AccountOpened,Nope"})
+        assert r.status_code == 422 and "Nope" in r.json()["detail"], r.text
+        assert c.get("/v1/events", params={"types": "AccountOpened"}).json()["data"]
+
+
+def test_a_store_that_stops_answering_is_503_and_the_service_recovers(tmp_path: Path) -> None:
+    """PostgreSQL refusing every connection mid-run: 503 store_unavailable, then the same
+    command accepted once the database is back, recorded once."""
+    import psycopg
+
+    from tests.service.conftest import start_server, stop_server
+    from tests.stores import file_or_postgres_store
+
+    store = next(file_or_postgres_store("postgres", tmp_path, ""))
+    seed(store)
+    # A short connect timeout, so that the library's own retries give up in seconds.
+    server = start_server(store + "?connect_timeout=1", tmp_path)
+    database = store.rsplit("/", 1)[1]
+    admin_url = store.rsplit("/", 1)[0] + "/postgres"
+    key = server.key("app", "operations:write", "accounts:read")
+    earn = {"type": "credit_earnings", "account_id": "fl-1", "amount": "2.00",
+            "at": "2016-05-02", "command_id": "during-outage"}
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as admin, server.client(key) as c:
+            assert c.get("/v1/accounts/fl-1").status_code == 200
+            try:
+                admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s", (database,))
+                r = c.post("/v1/commands", json=earn)
+                assert r.status_code == 503, r.text
+                assert r.json()["code"] == "store_unavailable" and r.headers["retry-after"]
+                assert "postgresql://" not in r.text and database not in r.text
+            finally:
+                admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            for _ in range(30):  # the pool reconnects on its own
+                r = c.post("/v1/commands", json=earn)
+                if r.status_code != 503:
+                    break
+            assert r.status_code == 200 and r.json()["duplicate"] is False, r.text
+            rows = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
+        assert [e["name"] for e in rows].count("EarningsCredited") == 1
+    finally:
+        stop_server(server)

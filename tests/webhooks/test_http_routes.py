@@ -105,3 +105,54 @@ def test_create_list_deliveries_and_delete_over_http(url: str) -> None:
         assert call(base, "DELETE", f"/v1/webhook-endpoints/{made['id']}")[0] == 204
         assert call(base, "GET", "/v1/webhook-endpoints")[1]["data"] == []
         assert call(base, "DELETE", f"/v1/webhook-endpoints/{made['id']}")[0] == 404
+
+
+def _every_page(base: str, path: str, limit: int) -> list[Any]:
+    """Follow `next_cursor` to the end, checking each page's shape."""
+    seen: list[Any] = []
+    cursor = None
+    for _ in range(100):
+        query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        status, page, text = call(base, "GET", path + query)
+        assert status == 200, text
+        assert len(page["data"]) <= limit
+        seen += page["data"]
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            return seen
+        cursor = page["next_cursor"]
+        assert cursor
+    raise AssertionError("the pages never ended")
+
+
+def test_endpoint_and_delivery_lists_page_by_cursor(url: str) -> None:
+    with serving(url) as base, Receiver() as receiver:
+        made = [call(base, "POST", "/v1/webhook-endpoints",
+                     {"url": receiver.url, "types": ["*"]})[1] for _ in range(5)]
+        listed = _every_page(base, "/v1/webhook-endpoints", 2)
+        assert [e["id"] for e in listed] == [e["id"] for e in call(
+            base, "GET", "/v1/webhook-endpoints")[1]["data"]]
+        assert sorted(e["id"] for e in listed) == sorted(m["id"] for m in made)
+        receiver.secret = made[0]["secret"]  # the others' deliveries fail with 401
+        open_accounts(url, 0, 3)  # six events, each delivered to every endpoint
+        ok(ledger(url, "webhooks", "deliver", "--once"))
+        path = f"/v1/webhook-endpoints/{made[0]['id']}/deliveries"
+        paged = _every_page(base, path, 4)
+        whole = call(base, "GET", path + "?limit=1000")[1]["data"]
+        assert paged == whole and len(whole) == 6
+        assert {d["status"] for d in whole} == {204}
+        for bad in ("zzz", "1~2", made[0]["id"] + "x"):
+            for where in ("/v1/webhook-endpoints", path):
+                status, problem, _ = call(base, "GET", f"{where}?cursor={bad}")
+                assert status == 422 and problem["code"] == "validation_error", (where, bad)
+
+
+def test_an_endpoint_url_with_credentials_or_a_bad_port_is_refused(url: str) -> None:
+    with serving(url) as base:
+        for bad in ("http://user:pw@example.test/hook", "http://user@example.test/hook",
+                    "http://example.test:99999/hook", "http://example.test:pw/hook"):
+            status, problem, text = call(base, "POST", "/v1/webhook-endpoints",
+                                         {"url": bad, "types": ["*"]})
+            assert status == 422 and problem["code"] == "validation_error", (bad, text)
+            assert "pw" not in problem["detail"]
+        assert call(base, "GET", "/v1/webhook-endpoints")[1]["data"] == []
