@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ledger.clock import FixedClock
 from projections.feed import feed_event, feed_json, read_feed
 from webhooks import metrics
 from webhooks.endpoints import Endpoint, list_endpoints
@@ -65,11 +66,18 @@ class Deliverer:
         self.send: Send = send or (lambda url, body, headers: post(url, body, headers))
         self.wall_clock = wall_clock  # webhook-timestamp: what receivers compare with
         self.stopping = threading.Event()  # tasks stop between attempts once set
+        self._looping_since: float | None = None  # set by run_forever
         ensure_tables(app)
 
     def now(self) -> float:
-        """The ledger's clock (a fixed clock in tests moves the retry schedule)."""
-        return self.app.clock.now().timestamp()
+        """The ledger's clock, which a fixed clock moves (`deliver --once` under a
+        later `--clock` fires the retries due by then). A long-running worker under a
+        fixed clock (`serve --clock T`, `deliver --clock T`) adds the real time since
+        its loop started, so it still retries about 5 s after a failure, not never."""
+        moment = self.app.clock.now().timestamp()
+        if self._looping_since is not None and isinstance(self.app.clock, FixedClock):
+            moment += time.monotonic() - self._looping_since
+        return moment
 
     # -- passes --------------------------------------------------------------------
 
@@ -88,6 +96,7 @@ class Deliverer:
         """Until `stop` is set: each endpoint's next task starts when its last one ends."""
         running: dict[str, Future[Tally]] = {}
         self.stopping = stop
+        self._looping_since = time.monotonic()
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
             while not stop.is_set() and still_allowed():
                 self.app.refresh_views()

@@ -100,3 +100,24 @@ def test_a_second_worker_waits_while_one_delivers(url: str) -> None:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
         assert json.loads(ok(ledger(url, "webhooks", "deliver", "--once")))["failed"] == 0
+
+
+def test_a_worker_under_a_fixed_clock_still_retries_about_5_s_later(url: str) -> None:
+    """`--clock T` fixes the ledger's "now"; a long-running worker adds the real time
+    since it started to it, so a failed delivery is retried on the first step of the
+    schedule (about 5 s) instead of never."""
+    with Receiver() as receiver:
+        _, receiver.secret = create(url, receiver.url)
+        open_accounts(url, 0, 1)
+        first = str(feed_after(url)[0]["id"])
+        receiver.fail_first[first] = 1
+        worker = _worker(url)
+        try:
+            assert _wait_for(lambda: receiver.attempts[first] >= 1, 30)
+            tried = time.monotonic()
+            assert _wait_for(lambda: first in receiver.events, 30), receiver.attempts
+            waited = time.monotonic() - tried
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert receiver.attempts[first] == 2 and 3 <= waited <= 20, (receiver.attempts, waited)
