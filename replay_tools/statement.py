@@ -173,7 +173,8 @@ def _inert(cell: Any) -> Any:
 
 
 def render_json(rows: list[Movement]) -> str:
-    return "\n".join(json.dumps({k: _cell(v) if not isinstance(v, int) else v
+    # Nothing is null, as in the HTTP statement's JSON (CSV writes an empty cell).
+    return "\n".join(json.dumps({k: v if v is None or isinstance(v, int) else _cell(v)
                                  for k, v in asdict(row).items()}) for row in rows)
 
 

@@ -287,9 +287,13 @@ def _errors(app: FastAPI) -> None:
                            "read", "R-8.4")
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error")
-        # Starlette's own headers go along (a 405's `Allow`, RFC 9110).
-        return problem(exc.status_code, code, str(exc.detail), "",
-                       headers=dict(exc.headers) if exc.headers else None)
+        # Starlette's own headers go along (a 405's `Allow`, RFC 9110), HEAD named
+        # wherever GET is, as every GET path answers it.
+        headers = dict(exc.headers) if exc.headers else {}
+        allowed = [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+        if "GET" in allowed and "HEAD" not in allowed:
+            headers["Allow"] = ", ".join([*allowed, "HEAD"])
+        return problem(exc.status_code, code, str(exc.detail), "", headers=headers or None)
 
     @app.exception_handler(ValueError)
     async def out_of_range(_: Request, exc: ValueError) -> JSONResponse:
@@ -356,6 +360,7 @@ class LimitsAndLog:
             # RFC 9110 9.3.2: HEAD answers as GET would, without the content, on every
             # path (load balancers and uptime checks probe with it). OpenAPI lists GET.
             inner = {**scope, "method": "GET"} if method == "HEAD" else scope
+            inner = _as_json_body(inner)
             await (refusal or self.app)(inner, receive, send_with_id)
         finally:
             ms = (time.perf_counter() - started) * 1000
@@ -367,6 +372,20 @@ class LimitsAndLog:
                                  "command_id": state.get("command_id"), "status": status,
                                  "ms": round(ms, 1)}).decode())
             metrics.REQUESTS.labels(method, str(status)).observe(ms / 1000)
+
+
+def _as_json_body(scope: Scope) -> Scope:
+    """Every body of the API is JSON, whatever its Content-Type says: `curl -d` sends
+    form encoding, other clients none. The commands endpoints always read the body as
+    JSON; the others (billing runs, audits, webhook endpoints) are told it is, so all
+    answer alike. The console's forms (under /console) are left as they are."""
+    if scope["method"] not in ("POST", "PUT", "PATCH") or not scope["path"].startswith("/v1/"):
+        return scope
+    headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+    given = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    if b"json" in given.lower():
+        return scope
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
 
 def _refusal(scope: Scope) -> Response | None:
@@ -390,6 +409,13 @@ async def _json_body(request: Request) -> Any:
         return decode_json(body.decode("utf-8", "replace"))
     except LedgerError:
         return body.decode("utf-8", "replace")  # the ledger answers validation_error
+
+
+def _not_an_object() -> Result:
+    # A batch element that is a string is a JSON string, not JSON text to decode (as
+    # `Ledger.submit` would take a str): refused as the command line refuses a line.
+    return rejected(None, None, LedgerError("validation_error",
+                                            "(command): must be a JSON object", rule="R-6.1"))
 
 
 WRITE_SCOPES = frozenset({"accounts:write", "operations:write"})
@@ -503,7 +529,8 @@ def _routes(app: FastAPI) -> None:
             return problem(422, "validation_error", "send a JSON array of commands", "R-8.4")
         if len(raw) > MAX_BATCH:
             return problem(413, "too_large", f"a batch holds at most {MAX_BATCH} commands", "")
-        checked = [_authorize_command(key, c) for c in raw]
+        checked = [_authorize_command(key, c) if isinstance(c, dict) else (c, _not_an_object())
+                   for c in raw]
         allowed = [c for c, refusal in checked if refusal is None]
         with HELD.use() as ledger:
             decided = iter(ledger.submit_many(allowed, principal=key.key_id))

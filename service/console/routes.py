@@ -41,6 +41,21 @@ templates.globals["TITLES"] = {"validation_error": "Not a valid request",
 CSS = (HERE / "console.css").read_text()
 
 
+def plain(value: Any) -> str:
+    """A summary value as a person reads it: `a: 1, b: 2` for a mapping, a list joined,
+    "none" for nothing (the audit's summary holds counts by category and such)."""
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {plain(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value)
+
+
+templates.filters["plain"] = plain
+
+
 class Refused(Exception):
     def __init__(self, status: int, message: str, reason: str = "") -> None:
         super().__init__(message)
@@ -81,13 +96,18 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    def signed_in(request: Request, scope: str = READ) -> tuple[Session, ConsoleKey]:
+    def signed_in(request: Request, scope: str = READ,
+                  signed: dict[str, Any] | None = None) -> tuple[Session, ConsoleKey]:
+        """The session and its key, or Refused; `signed` is given them as soon as they
+        are known (before the scope check), for the header of an error page."""
         session = sign.check(request.cookies.get(COOKIE))
         if session is None:
             raise Refused(401, "Sign in first.")
         key = keys.by_id(session.key_id)  # None once revoked: sessions end with their key
         if key is None:
             raise Refused(401, "This key is no longer valid. Sign in again.", "key-invalid")
+        if signed is not None:
+            signed.update(session=session, key=key)
         request.state.principal = key.key_id  # the request log names who asked
         if scope not in key.scopes:
             raise Refused(403, f"This key does not have the {scope} scope.")
@@ -96,24 +116,27 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
     def guarded(scope: str, handler: Callable[[Request, Session, ConsoleKey], Response]
                 ) -> Callable[[Request], Response]:
         def run(request: Request) -> Response:
+            # An error page keeps the console's header (search, sign out) for whoever
+            # is signed in, so a refused or missing page is not a dead end.
+            signed: dict[str, Any] = {"session": None, "key": None}
             try:
                 with holding():
-                    session, key = signed_in(request, scope)
+                    session, key = signed_in(request, scope, signed)
                     return handler(request, session, key)
             except Refused as refused:
                 if refused.status == 401:
                     why = "?message=key-invalid" if refused.reason == "key-invalid" else ""
                     return RedirectResponse("/console/sign-in" + why, status_code=303)
                 return page("error.html", refused.status, title="Not allowed",
-                            message=str(refused), session=None)
+                            message=str(refused), **signed)
             except LedgerError as error:
                 status = 404 if error.code == "unknown_account" else 422
                 return page("error.html", status, title=error.code, message=str(error),
-                            session=None)
+                            **signed)
             except (ValueError, OverflowError) as error:  # a value no page can use
                 first = (str(error).splitlines() or ["not a value this page can use"])[0]
                 return page("error.html", 422, title="validation_error",
-                            message=first[:200], session=None)
+                            message=first[:200], **signed)
         return run
 
     @router.get("/console.css")

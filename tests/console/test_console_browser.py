@@ -150,6 +150,8 @@ def test_a_support_session_from_sign_in_to_sign_out(page: Any, console: Console)
     page.get_by_role("link", name="Audit").click()
     page.get_by_role("button", name="Run the audit").click()
     assert page.locator("#report").is_visible()
+    summary = page.locator("#report dl").inner_text()
+    assert "notifications" in summary and "{" not in summary and "[" not in summary, summary
 
     # Sign out: the session is gone and pages ask to sign in again.
     page.get_by_role("button", name="Sign out").click()
@@ -217,6 +219,14 @@ def test_bad_values_get_the_consoles_own_error_page(page: Any, console: Console)
         assert "Traceback" not in page.content() and "int()" not in page.content()
     response = page.goto(console.url + "/console/search?cursor=!!!")
     assert response.status == 422 and "not one this server gave" in page.content()
+    # An error page keeps the header: search is one click away, and so is signing out
+    response = page.goto(console.url + "/console/accounts/fl-no-such-account")
+    assert response.status == 404 and "No such account" in page.content()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Search").click()
+    assert page.url.endswith("/console/search")
+    page.goto(base + "?after_version=abc")
+    page.get_by_role("button", name="Sign out").click()
+    assert "/console/sign-in" in page.url
 
 
 def test_the_timeline_stays_inside_the_history_and_keeps_its_instant(
