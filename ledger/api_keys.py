@@ -25,6 +25,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from ledger.commands import ID_PATTERN
+from ledger.results import to_jsonable
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -54,8 +55,8 @@ class ApiKey:
         """What `keys list` shows: never the secret, nor its hash."""
         return {"key_id": self.key_id, "name": self.name, "scopes": sorted(self.scopes),
                 "actor": self.actor, "state": "active" if self.active else "revoked",
-                "created_at": self.created_at.isoformat(),
-                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+                "created_at": to_jsonable(self.created_at),
+                "revoked_at": to_jsonable(self.revoked_at)}
 
 
 class ApiKeyRing(Aggregate):

@@ -392,8 +392,11 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         record = None
         if decision.error is None:
             record = self._record_of(command, command_id, ctx, names, at, now)
+        # The result before the save, which hands the pending events to the store: a
+        # declined payment's charge id is read from its PaymentFailed.
+        result = self._result(command, command_id, decision, names, ctx)
         self._save(ctx, record)
-        return self._result(command, command_id, decision, names, ctx)
+        return result
 
     def _record_scheduled_only(self, command: Command, at: datetime, now: datetime,
                                principal: str) -> list[str]:

@@ -11,7 +11,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -294,16 +294,22 @@ def _commands_in(stream: TextIO, path: str | None) -> Iterator[tuple[int, Any]]:
         while first and first.isspace():
             lines_before += first == "\n"
             first = stream.read(1)
+        rest: Iterable[str] = stream
         if first == "[":
             text = first + stream.read()
             try:
                 items = json.loads(text)
             except (ValueError, RecursionError):  # bad JSON, huge ints, deep nesting
-                raise UsageError(f"{path or 'stdin'}: not a valid JSON array") from None
-            yield from enumerate(items, start=1)
-            return
+                if not _json_lines_led_by_an_array(text):
+                    raise UsageError(f"{path or 'stdin'}: not a valid JSON array") from None
+                # JSON lines whose first line happens to be an array: each line its own
+                # result (that one a validation_error), as for any other line.
+                first, rest = "", text.splitlines(keepends=True)
+            else:
+                yield from enumerate(items, start=1)
+                return
         pending = first
-        for number, line in enumerate(stream, start=lines_before + 1):
+        for number, line in enumerate(rest, start=lines_before + 1):
             line = pending + line
             pending = ""
             if line.strip():
@@ -313,6 +319,16 @@ def _commands_in(stream: TextIO, path: str | None) -> Iterator[tuple[int, Any]]:
     finally:
         if stream is not sys.stdin:
             stream.close()
+
+
+def _json_lines_led_by_an_array(text: str) -> bool:
+    """True when the text's first line is JSON on its own and more lines follow."""
+    head, _, tail = text.partition("\n")
+    try:
+        json.loads(head)
+    except (ValueError, RecursionError):
+        return False
+    return bool(tail.strip())
 
 
 def _open_input(path: str | None) -> TextIO:

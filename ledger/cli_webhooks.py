@@ -47,8 +47,10 @@ def add_webhooks_parser(sub: Any) -> None:
 def run_webhooks(args: argparse.Namespace, open_ledger: Callable[[], Ledger]) -> int:
     from webhooks.endpoints import EndpointError
 
-    if args.webhooks_command in ("list", "delete", "deliveries"):
-        require_existing_store(args.store)  # a read never creates a store by a typo
+    if args.webhooks_command in ("list", "delete", "deliveries", "deliver"):
+        # A read never creates a store by a typo; nor does a worker, which would only
+        # find nothing to deliver in a new one (an unusable store: exit 2, HTTP.md).
+        require_existing_store(args.store)
     app = open_ledger()
     try:
         return _run(app, args)

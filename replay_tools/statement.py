@@ -155,7 +155,9 @@ def render_csv(rows: list[Movement]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_inert(_cell(v)) for v in asdict(row).values()])
+        # text from input is escaped here too (a terminal `cat`s a CSV as
+        # readily as it shows the text statement); the formula guard comes after.
+        writer.writerow([_inert(escape_text(_cell(v))) for v in asdict(row).values()])
     return out.getvalue()
 
 

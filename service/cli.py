@@ -32,9 +32,12 @@ def register(sub: Any) -> None:
     keys = p.add_subparsers(dest="keys_command", required=True)
     k = keys.add_parser("create", help="make a key; prints its secret once")
     k.add_argument("name", help="what the key is for")
-    k.add_argument("--scope", action="append", required=True, dest="scopes",
-                   help="a scope it may use (repeat): accounts:write, operations:write, "
-                        "accounts:read, events:read, billing:run, audit:run, admin, metrics")
+    # `--scope A B`, `--scope A --scope B` and `--scope A,B` all name two scopes.
+    k.add_argument("--scope", action="extend", nargs="+", required=True, dest="scopes",
+                   metavar="SCOPE",
+                   help="the scopes it may use (several after one --scope, or repeated): "
+                        "accounts:write, operations:write, accounts:read, events:read, "
+                        "billing:run, audit:run, admin, metrics")
     k.add_argument("--actor", help="the only actor its account actions may name")
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k = keys.add_parser("list", help="ids, names, scopes and state (never secrets)")
@@ -107,7 +110,9 @@ def _keys(ledger: Any, args: argparse.Namespace) -> int:
 
     try:
         if args.keys_command == "create":
-            key, secret = create_key(ledger, args.name, args.scopes, args.actor)
+            key, secret = create_key(ledger, args.name,
+                                     [s for given in args.scopes for s in given.split(",") if s],
+                                     args.actor)
             if args.json:
                 print(json.dumps({**key.listing(), "secret": secret}))
             else:

@@ -1,7 +1,8 @@
 """One delivering worker per store at a time, however many processes run `deliver` or
 `serve`: a lock that its holder's death releases at once (no lease to wait out after a
 crash). PostgreSQL: a session advisory lock on a connection of its own; SQLite: an
-exclusive flock on a file beside the database; memory stores live in one process.
+exclusive flock on a file in the temporary folder named after the database; memory
+stores live in one process.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ class WorkerLock:
     def _flock(self) -> bool:
         import fcntl
 
-        path = self.store.env["SQLITE_DBNAME"] + ".webhooks-lock"
+        from ledger.stores import sqlite_schema_lock_path
+
+        # In the temporary folder, named after the database's real path (as the schema
+        # lock): nothing is left beside the database or in the working folder.
+        path = sqlite_schema_lock_path(self.store.env["SQLITE_DBNAME"], "webhooks")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

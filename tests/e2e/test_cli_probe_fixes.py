@@ -37,12 +37,14 @@ def _submit(tmp_path: Path, *commands: dict[str, object]) -> None:
 def test_reads_never_create_a_store(tmp_path: Path) -> None:
     missing = ("--store", f"sqlite:///{tmp_path / 'nx.db'}", *CLOCK)
     for read in (("accounts",), ("keys", "list"), ("webhooks", "list"),
-                 ("keys", "revoke", "key_x"), ("webhooks", "deliveries", "we_x")):
+                 ("keys", "revoke", "key_x"), ("webhooks", "deliveries", "we_x"),
+                 ("webhooks", "deliver", "--once")):
         out = ledger_cli(tmp_path, *missing, *read)
         assert out.returncode == 2, (read, out.stdout, out.stderr)
         assert "store does not exist" in out.stderr, read
         assert "Traceback" not in out.stderr
         assert not (tmp_path / "nx.db").exists(), read
+        assert sorted(p.name for p in tmp_path.iterdir()) == [], read
 
 
 def test_policy_show_prints_the_catalog_that_ledger_policy_names(tmp_path: Path) -> None:
@@ -77,6 +79,10 @@ def test_statements_and_listings_escape_input_and_name_who_r8_9(tmp_path: Path) 
     purchased = [ln for ln in text.stdout.splitlines() if "ConnectsPurchased" in ln]
     charge_id = charge["data"].get("charge_id")
     assert charge_id and purchased and charge_id in purchased[0]
+    table = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1", "--csv")
+    assert table.returncode == 0 and "EarningsCredited" in table.stdout, table.stderr
+    assert "\x1b" not in table.stdout and "\x07" not in table.stdout
+    assert "\\x1b[31m" in table.stdout
     both = replay_cli(tmp_path, *_store(tmp_path), "statement", "fl-1", "--csv", "--json")
     assert both.returncode == 2
     for name, actor in ((f"app{ESC}x", "fl-1"), ("app", "bad id!")):
@@ -137,3 +143,37 @@ def test_money_sent_as_a_json_number_is_refused_r6_1(tmp_path: Path) -> None:
     for refused in results[1:3]:
         assert refused["error"]["code"] == "validation_error"
         assert "decimal string" in refused["error"]["message"]
+
+
+def test_keys_create_takes_several_scopes_after_one_option(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    done = ledger_cli(tmp_path, *store, "keys", "create", "multi", "--scope",
+                      "accounts:read", "events:read", "--scope", "metrics,admin", "--json")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    assert made["scopes"] == ["accounts:read", "admin", "events:read", "metrics"]
+    assert made["created_at"].endswith("Z")
+    listed = ledger_cli(tmp_path, *store, "keys", "list", "--json")
+    assert made["secret"] not in listed.stdout and made["key_id"] in listed.stdout
+    bad = ledger_cli(tmp_path, *store, "keys", "create", "x", "--scope", "accounts:read",
+                     "nope")
+    assert bad.returncode == 2 and "unknown scope nope" in bad.stderr
+
+
+def test_json_lines_whose_first_line_is_an_array_get_a_result_each(tmp_path: Path) -> None:
+    lines = "[1, 2]\n" + json.dumps(OPEN) + "\n"
+    done = ledger_cli(tmp_path, *_store(tmp_path), "submit", stdin=lines)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and [r["ok"] for r in results] == [False, True], done.stdout
+    assert "must be a JSON object" in results[0]["error"]["message"]
+    assert [r["line"] for r in results] == [1, 2]
+    broken = ledger_cli(tmp_path, *_store(tmp_path), "submit",
+                        stdin="[" + json.dumps(OPEN) + ",\n")
+    assert broken.returncode == 2 and "not a valid JSON array" in broken.stderr
+
+
+def test_a_webhook_worker_leaves_no_lock_file_beside_the_store(tmp_path: Path) -> None:
+    _submit(tmp_path, OPEN)
+    done = ledger_cli(tmp_path, *_store(tmp_path), "webhooks", "deliver", "--once")
+    assert done.returncode == 0, done.stderr
+    assert not [p.name for p in tmp_path.iterdir() if "lock" in p.name]

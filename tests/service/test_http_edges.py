@@ -444,3 +444,22 @@ def test_a_batch_element_that_is_not_an_object_is_refused_as_such(server: Server
     for refused in (results[0], results[1], results[3]):
         assert refused["error"]["code"] == "validation_error"
         assert "must be a JSON object" in refused["error"]["message"], refused
+
+
+def test_a_declined_charge_answers_402_with_its_charge_id_r9_2(server: Server) -> None:
+    key = server.key("app", "accounts:write", "accounts:read")
+    with server.client(key) as c:
+        assert c.post("/v1/commands", json={
+            "type": "add_billing_method", "account_id": "fl-2", "method_id": "m-bad",
+            "method": "card", "brand": "visa", "last4": "0002", "exp_month": 12,
+            "exp_year": 2030, "token": "tok_decline_http", "at": "2016-05-01"}
+        ).status_code == 200
+        r = c.post("/v1/commands", json={"type": "upgrade_plan", "account_id": "fl-2",
+                                         "command_id": "up-declined", "at": "2016-05-02"})
+        assert r.status_code == 402 and r.json()["code"] == "payment_failed", r.text
+        history = c.get("/v1/accounts/fl-2/events", params={"limit": 1000}).json()["data"]
+    failed = [e for e in history if e["name"] == "PaymentFailed"]
+    assert failed and failed[-1]["data"]["charge_id"] == r.json()["charge_id"]
+    import hashlib
+    assert r.json()["charge_id"] == "ch_" + hashlib.sha256(
+        b"cmd:up-declined:upgrade").hexdigest()[:24]
