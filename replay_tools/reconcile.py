@@ -61,13 +61,22 @@ class Reconciliation:
                 "differences": self.differences, "voided": self.voided}
 
 
+HEADER = ("key", "kind", "amount", "status", "at")
+REQUIRED = HEADER[:4]  # `at` is read by people, not by the comparison
+
+
 def read_report(path: str) -> list[GatewayLine]:
     """A processor's CSV export: header `key,kind,amount,status,at`."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    rows = list(csv.DictReader(text.splitlines()))
+    reader = csv.DictReader(text.splitlines())
+    missing = [name for name in REQUIRED if name not in (reader.fieldnames or ())]
+    if missing:
+        raise ReportError(f"{path} line 1: the header needs {','.join(HEADER)} "
+                          f"(missing: {', '.join(missing)})")
+    rows = list(reader)
     lines = []
     for number, row in enumerate(rows, start=2):
         try:
@@ -127,7 +136,9 @@ def reconcile(app: Any, report: str | None = None, void_orphans: bool = False,
     given_back = {line.key: line for line in lines
                   if line.kind == "refund" and line.status == "succeeded"}
     out.captures, out.refunds = len(live), len(given_back)
-    _repeated_lines(out, lines)
+    # A processor's report names no account: the recorded charge under the key does.
+    owners = {r.key: r.account_id for r in (*charges, *refunds)}
+    _repeated_lines(out, lines, owners)
     _match(out, live, charges, "capture", voided=set(captures) - set(live))
     _match(out, given_back, refunds, "refund", voided=set())
     if void_orphans and not report:
@@ -163,7 +174,8 @@ def _match(out: Reconciliation, gateway: dict[str, GatewayLine], recorded: list[
                                                line.amount))
 
 
-def _repeated_lines(out: Reconciliation, lines: list[GatewayLine]) -> None:
+def _repeated_lines(out: Reconciliation, lines: list[GatewayLine],
+                    owners: dict[str, str]) -> None:
     """A key the gateway reports as captured (or refunded) more than once: money may have
     moved twice for one charge, whatever the ledger recorded (R-3.4)."""
     seen: dict[tuple[str, str], list[GatewayLine]] = defaultdict(list)
@@ -172,7 +184,8 @@ def _repeated_lines(out: Reconciliation, lines: list[GatewayLine]) -> None:
             seen[(line.key, line.kind)].append(line)
     for (key, kind), same in seen.items():
         if len(same) > 1:
-            out.differences.append(_difference(f"duplicate_{kind}", same[0].account_id, key,
+            account = same[0].account_id or owners.get(key, "")
+            out.differences.append(_difference(f"duplicate_{kind}", account, key,
                                                same[0].amount, count=len(same)))
 
 

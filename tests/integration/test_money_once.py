@@ -254,11 +254,12 @@ def test_r3_4_reconcile_reads_a_processors_csv_report(tmp_path: Path) -> None:
     twice.write_text("key,kind,amount,status,at\n" + line + line)
     code, out = reconcile(url, "--gateway-report", str(twice))
     assert code == 1
-    assert [(d["kind"], d["key"], d["count"]) for d in out["differences"]
+    assert [(d["kind"], d["key"], d["count"], d["account_id"]) for d in out["differences"]
             if d["kind"] == "duplicate_capture"] == [("duplicate_capture",
-                                                       "cmd:up-fl-0:upgrade", 2)]
+                                                       "cmd:up-fl-0:upgrade", 2, "fl-0")]
     bad = tmp_path / "bad.csv"
     bad.write_text("key,kind\nx,teleport\n")
     done = run(["--store", url, "reconcile", "--gateway-report", str(bad)],
                module="replay_tools.cli")
     assert done.returncode == 2 and "bad.csv" in done.stderr
+    assert "line 1" in done.stderr and "amount, status" in done.stderr  # the header
