@@ -38,6 +38,9 @@ class Gateway(Protocol):
         """Cancel the capture made under `key` (a capture no decision recorded)."""
 
 
+KEY_REUSED = "the gateway refused a repeated payment key for another amount"
+
+
 class GatewayKeyConflict(Exception):
     """The same idempotency key was sent for a different amount or method."""
 
@@ -156,7 +159,7 @@ def pay(view: View, amount: Decimal, gateway: Gateway, key: str) -> Funding:
         # between two decisions of one payment): the processor refuses, nothing moved.
         return Funding("method", primary.method_id, [[primary.method_id, False]],
                        approved=False, key=key,
-                       reason="the gateway refused a repeated payment key for another amount")
+                       reason=KEY_REUSED)
     attempts.append([primary.method_id, approved])
     if approved:
         return Funding("method", primary.method_id, attempts, key=key, captured_key=key)

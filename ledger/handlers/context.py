@@ -11,7 +11,14 @@ from typing import Any, cast
 
 from ledger.account import Account, digest_of
 from ledger.errors import LedgerError, PaymentDeclined
-from ledger.payments import Funding, Gateway, check_method_can_pay, command_payment_key, pay
+from ledger.payments import (
+    KEY_REUSED,
+    Funding,
+    Gateway,
+    check_method_can_pay,
+    command_payment_key,
+    pay,
+)
 from ledger.policy import Catalog, PolicyVersion
 
 Loader = Callable[[str], Account | None]
@@ -112,6 +119,11 @@ def charge_or_fail(ctx: Context, acct: Account, at: datetime, purpose: str, amou
         ctx.emit(acct, Account.PaymentFailed, at, purpose=purpose, amount=amount,
                  reason=funding.reason, method_id=funding.method_id,
                  attempts=funding.attempts, billing_date=None, gateway_key=funding.key)
+        if funding.reason == KEY_REUSED:
+            # keys a command's charge by its id: a command sent again after its
+            # method changed cannot be paid under the same id, whatever the new method.
+            declined += ("; this command id was first tried with another method or amount: "
+                         "send the command again with a new command_id")
         raise PaymentDeclined(declined)
     ctx.charge_ids.append(funding.charge_id)
     return funding

@@ -263,3 +263,36 @@ def test_r3_4_reconcile_reads_a_processors_csv_report(tmp_path: Path) -> None:
                module="replay_tools.cli")
     assert done.returncode == 2 and "bad.csv" in done.stderr
     assert "line 1" in done.stderr and "amount, status" in done.stderr  # the header
+
+
+def test_r3_4_a_declined_command_sent_again_after_its_card_changed_names_the_fix(
+        tmp_path: Path) -> None:
+    """The charge's key is the command id and purpose (R-3.4), so a declined command sent
+    again under its id after the primary card changed cannot be paid: the gateway
+    refuses the key for another method, nothing moves, and the message says to send
+    it under a new id (R-8.3 lets a rejected command be sent again)."""
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    card = {"type": "add_billing_method", "account_id": "fl-1", "method": "card",
+            "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+    commands = [
+        {"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+         "at": "2017-01-02"},
+        {**card, "method_id": "m-bad", "token": "tok_decline_k", "at": "2017-01-03"},
+        {"type": "upgrade_plan", "account_id": "fl-1", "command_id": "u-1", "at": "2017-01-04"},
+        {**card, "method_id": "m-ok", "token": "tok_ok_k", "at": "2017-01-05"},
+        {"type": "make_primary_method", "account_id": "fl-1", "method_id": "m-ok",
+         "at": "2017-01-05"},
+        {"type": "upgrade_plan", "account_id": "fl-1", "command_id": "u-1", "at": "2017-01-06"},
+        {"type": "upgrade_plan", "account_id": "fl-1", "command_id": "u-2", "at": "2017-01-06"},
+    ]
+    done = run(["--store", url, "--clock", CLOCK, "submit"], stdin=jsonl(commands))
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["ok"] for r in results] == [True, True, False, True, True, False, True]
+    assert "new command_id" not in results[2]["error"]["message"]
+    again = results[5]
+    assert again["error"]["code"] == "payment_failed" and again["charge_id"] == results[2][
+        "charge_id"]
+    assert "send the command again with a new command_id" in again["error"]["message"]
+    assert results[6]["charge_id"] == charge_id_of(command_payment_key("u-2", "upgrade"))
+    code, out = reconcile(url)
+    assert code == 0 and out["differences"] == [], out
