@@ -36,7 +36,7 @@ from ledger.commands import (
     fingerprints_of,
 )
 from ledger.deciding import Decision, decide
-from ledger.errors import CatalogError, LedgerError
+from ledger.errors import CatalogError, LedgerError, StoredEventsUnreadable
 from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_command_id, new_record
@@ -49,6 +49,7 @@ from ledger.saving import PlainSave
 from ledger.schedule import catch_up
 from ledger.settlement import TrackingGateway
 from ledger.state import AccountState
+from ledger.store_errors import is_store_failure
 from ledger.stores import StoreSpec, parse_store_url, pinned_env, schema_lock
 from ledger.transcodings import register_ledger_transcodings
 from ledger.webhook_endpoints import WebhookEndpoint  # noqa: F401  (its topics decode)
@@ -505,8 +506,21 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             acct = cast(Account, self.repository.get(uid, projector_func=replay))
         except AggregateNotFoundError:
             return None
+        except Exception as exc:
+            if isinstance(exc, LedgerError) or is_store_failure(exc):
+                raise
+            # A stream the ledger wrote always replays: one that does not was altered.
+            raise StoredEventsUnreadable(self._account_name(uid), exc) from exc
         self._cache.remember([acct])
         return acct
+
+    def _account_name(self, uid: UUID) -> str:
+        """The account's id as the views know it, else its stream id."""
+        try:
+            _, row = self.views.lookup(uid, None, None)
+        except Exception:  # only for a message about a damaged store: any failure
+            return uid.hex
+        return row.view.account_id if row is not None else uid.hex
 
     def was_accepted(self, command_id: str) -> bool:
         """Whether a command with this id was accepted before (R-8.3)."""

@@ -145,10 +145,13 @@ def emit(line: str) -> None:
 
 def store_failure_message(exc: BaseException, url: str | None) -> str:
     """A store or machine failure in one line; anything else is reported as a bug."""
+    from ledger.errors import StoredEventsUnreadable
     from ledger.store_errors import describe_store_failure, is_store_failure
 
     if is_store_failure(exc):
         return describe_store_failure(exc, url)
+    if isinstance(exc, StoredEventsUnreadable):
+        return str(exc)
     first = str(exc).splitlines()[0] if str(exc) else ""
     return f"internal error, please report it: {type(exc).__name__}: {first}"
 

@@ -99,3 +99,13 @@ class RefundDeclined(PaymentDeclined):
 
 class CatalogError(ValueError):
     """A policy catalog that does not validate; the message names the field."""
+
+
+class StoredEventsUnreadable(Exception):
+    """An account's stored events do not replay into an account (edited, reordered or
+    removed rows): not a bug of the ledger nor a rejection, a log to audit."""
+
+    def __init__(self, account: str, cause: BaseException) -> None:
+        super().__init__(
+            f"the stored events of account {account} do not replay ({type(cause).__name__}):"
+            " the log may have been altered; run `ledger-replay audit` to see where")

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ledger.api_keys import ApiKey, StoreKeys
 from ledger.application import Ledger
 from ledger.commands import COMMAND_KINDS, COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StoredEventsUnreadable
 from ledger.outcomes import raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import contains_pan, decode_json
@@ -313,6 +313,12 @@ def _errors(app: FastAPI) -> None:
 
     for failure in store_failure_types():
         app.add_exception_handler(failure, store_down)
+
+    @app.exception_handler(StoredEventsUnreadable)
+    async def damaged(_: Request, exc: StoredEventsUnreadable) -> JSONResponse:
+        # An altered log: the service is not at fault, nor the caller; say which account.
+        log.error(json.dumps({"error": "StoredEventsUnreadable", "detail": str(exc)}))
+        return problem(500, "internal_error", str(exc), "R-8.8")
 
     @app.exception_handler(Exception)
     async def failed(_: Request, exc: Exception) -> JSONResponse:

@@ -177,3 +177,24 @@ def test_a_webhook_worker_leaves_no_lock_file_beside_the_store(tmp_path: Path) -
     done = ledger_cli(tmp_path, *_store(tmp_path), "webhooks", "deliver", "--once")
     assert done.returncode == 0, done.stderr
     assert not [p.name for p in tmp_path.iterdir() if "lock" in p.name]
+
+
+def test_an_account_whose_stored_events_were_reordered_is_named_not_a_bug(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from ledger.account import account_uuid
+
+    _submit(tmp_path, OPEN, {"type": "credit_earnings", "account_id": "fl-1",
+                             "amount": "5.00", "at": "2030-06-02"})
+    stream = account_uuid("fl-1").hex
+    with sqlite3.connect(tmp_path / "a.db") as db:  # versions 1 and 2 swapped
+        for old, new in ((1, -1), (2, 1), (-1, 2)):
+            db.execute("UPDATE stored_events SET originator_version = ? WHERE "
+                       "originator_id = ? AND originator_version = ?", (new, stream, old))
+    done = ledger_cli(tmp_path, *_store(tmp_path), "submit", stdin=json.dumps(
+        {"type": "credit_earnings", "account_id": "fl-1", "amount": "1.00",
+         "at": "2030-06-03"}) + "\n")
+    assert done.returncode == 2, done.stdout
+    assert "stored events of account fl-1 do not replay" in done.stderr
+    assert "ledger-replay audit" in done.stderr and "internal error" not in done.stderr

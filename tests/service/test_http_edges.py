@@ -463,3 +463,29 @@ def test_a_declined_charge_answers_402_with_its_charge_id_r9_2(server: Server) -
     import hashlib
     assert r.json()["charge_id"] == "ch_" + hashlib.sha256(
         b"cmd:up-declined:upgrade").hexdigest()[:24]
+
+
+def test_an_altered_account_stream_is_named_in_the_answer_r8_8(tmp_path: Path) -> None:
+    import sqlite3
+
+    from ledger.account import account_uuid
+    from tests.service.conftest import start_server, stop_server
+
+    store = f"sqlite:///{tmp_path / 'altered.db'}"
+    seed(store)
+    stream = account_uuid("fl-1").hex
+    with sqlite3.connect(tmp_path / "altered.db") as db:  # versions 1 and 2 swapped
+        for old, new in ((1, -1), (2, 1), (-1, 2)):
+            db.execute("UPDATE stored_events SET originator_version = ? WHERE "
+                       "originator_id = ? AND originator_version = ?", (new, stream, old))
+    server = start_server(store, tmp_path)
+    try:
+        key = server.key("ops", "operations:write")
+        with server.client(key) as c:
+            r = c.post("/v1/commands", json={"type": "credit_earnings", "account_id": "fl-1",
+                                             "amount": "1.00", "at": "2016-05-02"})
+        assert r.status_code == 500, r.text
+        assert "account fl-1 do not replay" in r.json()["detail"]
+        assert "Traceback" not in server.log()
+    finally:
+        stop_server(server)
