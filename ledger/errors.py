@@ -109,3 +109,8 @@ class StoredEventsUnreadable(Exception):
         super().__init__(
             f"the stored events of account {account} do not replay ({type(cause).__name__}):"
             " the log may have been altered; run `ledger-replay audit` to see where")
+
+
+def a_kind(kind: str) -> str:
+    """`a freelancer`, `an agency`, `an enterprise`: an account kind in a message."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"

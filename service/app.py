@@ -279,7 +279,16 @@ def _errors(app: FastAPI) -> None:
                        "R-8.4")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _in_console(request.url.path) and exc.status_code in CONSOLE_NOTICES:
+            # A person's browser: the console's own page, with a way back, not JSON.
+            from service.console.routes import page
+
+            title, message = CONSOLE_NOTICES[exc.status_code]
+            answer = page("error.html", exc.status_code, title=title, message=message,
+                          session=None)
+            answer.headers.update(dict(exc.headers or {}))  # a 405's Allow
+            return answer
         if exc.status_code == 400:
             # FastAPI's "error parsing the body" (too deep, not JSON): like every other
             # body the service cannot read, a validation error (INTERFACE.md's codes).
@@ -394,6 +403,14 @@ def _as_json_body(scope: Scope) -> Scope:
     return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
 
+CONSOLE_NOTICES = {404: ("No such page", "There is no such page in the console."),
+                   405: ("Not allowed", "This page does not take that kind of request.")}
+
+
+def _in_console(path: str) -> bool:
+    return path == "/console" or path.startswith("/console/")
+
+
 def _refusal(scope: Scope) -> Response | None:
     """What is refused before any handler: a body over 1 MB by its length, a NUL."""
     length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -402,6 +419,12 @@ def _refusal(scope: Scope) -> Response | None:
     query: bytes = scope.get("query_string", b"")
     if "\x00" in scope["path"] or b"\x00" in query or b"%00" in query:
         # No account id, filter or cursor holds a NUL (PostgreSQL text cannot).
+        if _in_console(scope["path"]):
+            from service.console.routes import page
+
+            return page("error.html", 422, title="validation_error", session=None,
+                        message="An address holding a NUL character is not one the "
+                                "console can read.")
         return problem(422, "validation_error",
                        "the path and the query may not hold a NUL character", "R-8.4")
     return None

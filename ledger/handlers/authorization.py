@@ -11,7 +11,7 @@ only that person acts.
 from __future__ import annotations
 
 from ledger.commands import MARKETPLACE_OPERATION, Command, command_kind
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, a_kind
 from ledger.state import CONNECTS_KINDS, TEAM_KINDS, AccountState
 
 MEMBER_MAY = frozenset({"submit_proposal", "withdraw_proposal"})
@@ -36,10 +36,10 @@ def _check_kind(state: AccountState, command: Command) -> None:
     (R-8.5 puts not_authorized there)."""
     kind = state.view.kind
     if command.type in ("submit_proposal", "withdraw_proposal") and kind not in CONNECTS_KINDS:
-        raise LedgerError("not_authorized", f"a {kind} account does not submit proposals",
+        raise LedgerError("not_authorized", f"{a_kind(kind)} account does not submit proposals",
                           rule="R-1.1")
     if command.type in ("add_team_member", "remove_team_member") and kind not in TEAM_KINDS:
-        raise LedgerError("not_authorized", f"a {kind} account has no team", rule="R-1.2")
+        raise LedgerError("not_authorized", f"{a_kind(kind)} account has no team", rule="R-1.2")
     if command.type == "close_account" and kind == "member" and not state.owned_companies:
         raise LedgerError("not_authorized",
                           "a team member without a freelancer profile or company closes the "

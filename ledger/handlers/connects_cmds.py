@@ -7,7 +7,7 @@ from datetime import datetime
 from ledger import connects
 from ledger.account import Account
 from ledger.commands import CancelJob, PurchaseConnects, SubmitProposal, WithdrawProposal
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, a_kind
 from ledger.handlers.context import Context, charge_or_fail
 from ledger.pricing import expiry_date
 from ledger.state import CONNECTS_KINDS
@@ -17,7 +17,7 @@ def purchase_connects(ctx: Context, acct: Account, cmd: PurchaseConnects, at: da
     view = acct.state.view
     version = ctx.version_on(at)
     if view.kind not in CONNECTS_KINDS:
-        raise LedgerError("purchase_not_allowed", f"a {view.kind} account holds no Connects",
+        raise LedgerError("purchase_not_allowed", f"{a_kind(view.kind)} account holds no Connects",
                           rule="R-5.4")
     terms = version.terms(view.kind, view.plan or "basic")
     if not terms.may_buy_connects:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ledger.account import Account
 from ledger.commands import GrantConnects, RefundCharge
-from ledger.errors import LedgerError, RefundDeclined
+from ledger.errors import LedgerError, RefundDeclined, a_kind
 from ledger.handlers.context import Context
 from ledger.payments import refund_key
 from ledger.pricing import expiry_date
@@ -24,7 +24,7 @@ def grant_connects(ctx: Context, acct: Account, cmd: GrantConnects, at: datetime
     """R-9.1: a new lot with source `goodwill`, under the most-held limit."""
     view = acct.state.view
     if view.kind not in CONNECTS_KINDS:
-        raise LedgerError("not_authorized", f"a {view.kind} account holds no Connects",
+        raise LedgerError("not_authorized", f"{a_kind(view.kind)} account holds no Connects",
                           rule="R-9.1")
     version = ctx.version_on(at)
     expires_on = cmd.expires_on or expiry_date(version, at.date())

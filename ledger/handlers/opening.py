@@ -7,7 +7,7 @@ from datetime import datetime
 from ledger import cycles
 from ledger.account import Account, account_uuid
 from ledger.commands import OpenAccount
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, a_kind
 from ledger.handlers.context import Context
 from ledger.pricing import expiry_date
 from ledger.state import CONNECTS_KINDS, PERSON_KINDS
@@ -36,8 +36,8 @@ def check_opening(ctx: Context, cmd: OpenAccount) -> None:
     if owner.state.view.kind not in kinds:
         raise LedgerError(
             "not_authorized",
-            f"a {cmd.kind} is owned by a {' or '.join(kinds)}; {cmd.owner_id} is a "
-            f"{owner.state.view.kind}",
+            f"{a_kind(cmd.kind)} is owned by {' or '.join(a_kind(k) for k in kinds)}; "
+            f"{cmd.owner_id} is {a_kind(owner.state.view.kind)}",
             rule="R-1.1",
         )
 

@@ -13,7 +13,7 @@ from ledger.commands import (
     SuspendAccount,
     UpgradePlan,
 )
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, a_kind
 from ledger.handlers.context import Context, charge_or_fail
 from ledger.policy import PromoCode
 from ledger.pricing import discounted, expiry_date
@@ -22,7 +22,7 @@ from ledger.state import AccountState, PromoBenefit, View
 
 def _require_plan(view: View) -> None:
     if not view.has_plan:
-        raise LedgerError("no_plan", f"a {view.kind} account has no membership plan",
+        raise LedgerError("no_plan", f"{a_kind(view.kind)} account has no membership plan",
                           rule="R-4.1")
 
 

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ledger.application import Ledger
 from ledger.errors import LedgerError
+from ledger.screening import contains_pan
 from replay_tools.statement import Movement, render_csv
 from service import queries
 from service.console.chart import render_chart
@@ -42,13 +43,18 @@ CSS = (HERE / "console.css").read_text()
 
 
 def plain(value: Any) -> str:
-    """A summary value as a person reads it: `a: 1, b: 2` for a mapping, a list joined,
-    "none" for nothing (the audit's summary holds counts by category and such)."""
+    """A value as a person reads it, not as Python prints it: `a: 1, b: 2` for a
+    mapping, a list joined (`[m-1 yes]` for a pair), yes/no, "none" for nothing (the
+    audit's summary holds counts by category; events hold attempts as pairs)."""
     if value is None:
         return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {plain(v)}" for k, v in value.items()) or "none"
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, list | tuple) for v in value):
+            return ", ".join("[" + " ".join(plain(x) for x in v) + "]" for v in value)
         return ", ".join(plain(v) for v in value) or "none"
     return str(value)
 
@@ -75,6 +81,23 @@ def instant_of(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A console page with the headers every one carries (no caching, a strict CSP)."""
+    if contains_pan(str(values.get("message", ""))):
+        # R-8.9: a card number typed into a URL or a form is not shown back.
+        values["message"] = ("The request holds what may be a card number; it is "
+                             "not repeated here.")
+    body = templates.get_template(name).render(**values)
+    response = HTMLResponse(body, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
                         signer: Signer | None = None,
                         hold: Callable[[], AbstractContextManager[Any]] | None = None
@@ -84,17 +107,6 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
     sign = signer or Signer()
     holding = hold or nullcontext
     router = APIRouter(prefix="/console", include_in_schema=False)
-
-    def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        body = templates.get_template(name).render(**values)
-        response = HTMLResponse(body, status_code=status)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
 
     def signed_in(request: Request, scope: str = READ,
                   signed: dict[str, Any] | None = None) -> tuple[Session, ConsoleKey]:
@@ -245,14 +257,15 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
     def statement_csv(request: Request, session: Session, key: ConsoleKey) -> Response:
         account_id, rows, _, _ = statement_rows(request)
         return PlainTextResponse(render_csv(rows), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="statement-{account_id}.csv"'})
+            "Content-Disposition": f'attachment; filename="statement-{account_id}.csv"',
+            "Cache-Control": "no-store"})  # as every console page: account data
 
     def preview(request: Request, session: Session, key: ConsoleKey) -> Response:
         account_id = request.path_params["account_id"]
         app = ledger_of()
         view = queries.get_account(app, account_id)
         return page("preview.html", session=session, key=key, view=view, outcome=None,
-                    bundles=_bundles_on_sale(app, view), asked="", acting="",
+                    bundles=_bundles_on_sale(app, view), asked="", acting=key.actor or "",
                     needs_actor=view.kind in ("agency", "company"))
 
     async def preview_run(request: Request) -> Response:
@@ -270,11 +283,17 @@ def make_console_router(ledger_of: Callable[[], Ledger], keys: KeyDirectory,
         raw: dict[str, Any] = {"account_id": account_id}
         if what == "upgrade":
             raw["type"] = "upgrade_plan"
-        elif what.startswith("bundle-") and what[7:].isdigit():
+        elif what.startswith("bundle-") and what[7:].isascii() and what[7:].isdigit():
             raw.update(type="purchase_connects", quantity=int(what[7:]))
         else:
             raise LedgerError("validation_error", "choose an upgrade or a bundle", rule="R-0")
         acting = str(form.get("actor", "")).strip()
+        if key.actor is not None:
+            # R-1.5 as on /v1/commands/preview: a key made with --actor previews only as
+            # that person (the default), never as another.
+            if acting and acting != key.actor:
+                raise Refused(403, f"This key acts only as {key.actor}.")
+            acting = key.actor
         if acting:
             raw["actor"] = acting  # R-1.5: the person acting for an agency or company
         outcome = queries.preview(app, raw, principal=key.key_id)
@@ -321,9 +340,12 @@ def _timeline_start(text: str | None, version: int) -> int:
     last_page = max(0, version - TIMELINE_PAGE)
     if not text:
         return last_page
-    if not text.strip().isdigit() or len(text) > 12:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise LedgerError("validation_error", "after_version: a whole number", rule="R-0")
-    return min(int(text), last_page)
+    # Pages follow on from each other ("Later" after events 1-20 starts at 21); past
+    # the end, the last version's page.
+    return min(int(text), max(0, version - 1))
 
 
 def _day(text: str, name: str) -> date | None:

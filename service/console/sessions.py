@@ -31,6 +31,10 @@ class ConsoleKey(Protocol):
     @property
     def scopes(self) -> frozenset[str]: ...
 
+    @property
+    def actor(self) -> str | None:
+        """The only person its account actions may name (R-1.5), or None."""
+
 
 class KeyDirectory(Protocol):
     """The service's keys: both lookups answer None for unknown and revoked keys."""

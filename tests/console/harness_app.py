@@ -20,6 +20,7 @@ from service.console import make_console_router
 class FileKey:
     key_id: str
     scopes: frozenset[str]
+    actor: str | None = None
 
 
 class FileKeys:

@@ -284,3 +284,79 @@ def test_a_pasted_id_with_spaces_around_it_is_found(page: Any, console: Console)
     page.get_by_role("button", name="Search").click()
     rows = page.locator("table.data tbody tr td:first-child a").all_inner_texts()
     assert rows == [LONG_ID]
+
+
+PAN = "4111111111111111"
+
+
+def test_no_card_number_is_shown_back_and_errors_stay_in_the_console_r8_9(
+        page: Any, console: Console) -> None:
+    sign_in(page, console)
+    base = console.url + "/console"
+    for url, status in ((f"{base}/accounts/{PAN}", 404),
+                        (f"{base}/accounts/{LONG_ID}?as_of={PAN}", 422),
+                        (f"{base}/accounts/{LONG_ID}/statement?from={PAN}", 422),
+                        (f"{base}/nothing-here", 404), (f"{base}/accounts/", 404),
+                        (f"{base}/search?prefix=%00", 422)):
+        response = page.goto(url)
+        assert response.status == status, url
+        assert response.headers["content-type"].startswith("text/html"), url
+        assert PAN not in page.content(), url
+        # the console's own page, with its way back
+        assert page.get_by_role("link", name="Back to search").is_visible(), url
+    wrong = page.request.get(base + "/sign-out")
+    assert wrong.status == 405 and wrong.headers["content-type"].startswith("text/html")
+
+
+def _submit_file(console: Console, tmp_path: Path, commands: list[dict[str, Any]]) -> None:
+    path = tmp_path / "commands.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in commands))
+    console.ledger("submit", str(path))
+
+
+def test_the_statement_page_shows_who_why_and_the_charge_id_r8_6_r9_2(
+        page: Any, console: Console, tmp_path: Path) -> None:
+    account = "console-fl-why"
+    _submit_file(console, tmp_path, [
+        {"type": "open_account", "account_id": account, "kind": "freelancer",
+         "at": "2021-03-01"},
+        {"type": "add_billing_method", "account_id": account, "method_id": "c-1",
+         "method": "card", "brand": "visa", "last4": "4242", "exp_month": 12,
+         "exp_year": 2030, "token": "tok_console_why", "at": "2021-03-01T01:00:00Z"},
+        {"type": "purchase_connects", "account_id": account, "quantity": 10,
+         "command_id": "console-why-buy", "at": "2021-03-02"},
+        {"type": "grant_connects", "account_id": account, "quantity": 3,
+         "reason": "goodwill after the outage", "at": "2021-03-03"}])
+    sign_in(page, console)
+    page.goto(console.url + f"/console/accounts/{account}/statement")
+    heads = page.locator("table.data thead").inner_text()
+    for column in ("Charge id", "Who", "Reason", "Pending balance"):
+        assert column in heads, heads
+    body = page.locator("table.data tbody").inner_text()
+    assert "goodwill after the outage" in body
+    assert "cli:" in body and f"as {account}" in body
+    events = [json.loads(line) for line in
+              console.ledger("history", account, "--json").splitlines()]
+    charge = next(e["data"]["charge_id"] for e in events if e["name"] == "ConnectsPurchased")
+    assert charge.startswith("ch_") and charge in body
+    assert "tok_console_why" not in page.content()
+
+
+def test_a_key_bound_to_an_actor_previews_only_as_that_person_r1_5(
+        page: Any, console: Console, tmp_path: Path) -> None:
+    if not console.serve:
+        return  # the stand-in harness has no `--actor` keys
+    made = json.loads(console.ledger("keys", "create", "bound", "--json", "--scope",
+                                     "accounts:read", "--actor", "someone-else"))
+    console.keys["bound"] = made["secret"]
+    _submit_file(console, tmp_path, [
+        {"type": "open_account", "account_id": "console-mem-1", "kind": "member",
+         "at": "2021-03-01"}])
+    sign_in(page, console, "bound")
+    page.goto(console.url + f"/console/accounts/{LONG_ID}/preview")
+    page.get_by_role("button", name="Preview").click()
+    outcome = page.locator("#outcome").inner_text()
+    assert "It would be refused" in outcome and "not_authorized" in outcome, outcome
+    # an account kind with no plan is offered no upgrade
+    page.goto(console.url + "/console/accounts/console-mem-1/preview")
+    assert page.get_by_label("Upgrade to Plus").count() == 0
