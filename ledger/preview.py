@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.account import shown_data
+from ledger.account import account_uuid, shown_data
 from ledger.commands import Command
 from ledger.deciding import decide
 from ledger.gateway import ApprovingGateway
@@ -32,8 +32,14 @@ def preview(app: PreviewSession, raw: Any, principal: str) -> dict[str, Any]:
         return _answer(command, [], None, None)
     assert isinstance(command, Command)
     command_id, early = app.idempotent_answer(command)
-    if early is not None:  # an id already used: the command would not be decided again
-        return _answer(early, [], None, None)
+    if early is not None:
+        # An id already used: the command would not be decided again, so nothing would
+        # be recorded (no events); the result is the first one and the view the
+        # account's as it stands.
+        answer = _answer(early, [], _standing_view(app, early), None)
+        if early.duplicate:
+            answer["recorded_events"] = list(early.events)  # what the first one recorded
+        return answer
     app.sync()
     now = app.now()
     at = command.at or now
@@ -57,6 +63,16 @@ def preview(app: PreviewSession, raw: Any, principal: str) -> dict[str, Any]:
         return _answer(result, rows, view, charge)
     finally:
         app.forget(ctx.touched.values())  # their state went beyond the store
+
+
+def _standing_view(app: PreviewSession, result: Result) -> dict[str, Any] | None:
+    if not result.duplicate or not result.account_id:
+        return None
+    acct = app.load(account_uuid(result.account_id))
+    if acct is None:
+        return None
+    return render_view(acct.state.view, acct.version, app.now(), None,
+                       app.catalog).to_json()
 
 
 def _charge(event: Any) -> dict[str, Any]:

@@ -239,6 +239,22 @@ def test_submit_preview_on_the_command_line_records_nothing(tmp_path: Path) -> N
     led.close()
 
 
+def test_a_preview_of_a_command_already_accepted_answers_as_submit_would_r8_3(
+        tmp_path: Path) -> None:
+    led = Ledger.open(f"sqlite:///{tmp_path / 'd.db'}", clock="2016-06-01")
+    plus_freelancer(led)
+    buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+           "at": "2016-05-10", "command_id": "buy-once"}
+    first = led.submit(buy)
+    assert first.ok, first
+    seen = led.preview(buy)
+    assert seen["duplicate"] is True and seen["ok"] is True and seen["events"] == []
+    assert seen["recorded_events"] == first.events and seen["charge_id"] == first.charge_id
+    assert seen["view"]["version"] == led.account("fl-1").version
+    assert seen["view"]["connects"] == led.account("fl-1").connects
+    led.close()
+
+
 def _purchase_whose_charge_id_passes_luhn() -> tuple[str, str]:
     """A command id whose purchase's charge id holds 13+ digits in a row passing Luhn
     (about one charge in three hundred does), and that charge id."""
