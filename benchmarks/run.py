@@ -62,8 +62,12 @@ def measure(name: str, store: str, size: int, repeat: int) -> Result:
                 [sys.executable, "-m", "benchmarks.run", "--one", name, "--url", url,
                  "--size", str(size)], capture_output=True, text=True, check=False)
             if out.returncode != 0:
-                last = (out.stderr.strip().splitlines() or ["?"])[-1]
-                return {"error": last}
+                lines = out.stderr.strip().splitlines() or ["?"]
+                missing = next((ln for ln in lines if "ModuleNotFoundError" in ln), None)
+                if missing is not None:  # the HTTP and console rows need the test extras
+                    return {"error": missing.split(":", 1)[-1].strip()
+                            + " (pip install '.[test]')"}
+                return {"error": lines[-1]}
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     merged = dict(runs[-1])
     merged["rate"] = statistics.median(r["rate"] for r in runs)

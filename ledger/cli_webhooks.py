@@ -108,11 +108,13 @@ def _run(app: Ledger, args: argparse.Namespace) -> int:
 
 
 def _lock_wait_s() -> float:
-    """How long `--once` waits for another worker to let go (LEDGER_WEBHOOK_LOCK_WAIT)."""
+    """How long `--once` waits for another worker to let go (LEDGER_WEBHOOK_LOCK_WAIT):
+    long enough for another one-pass worker to finish, not so long that a pass beside a
+    running `serve` (which holds the lock for good, and delivers) looks hung."""
     try:
-        return float(os.environ.get("LEDGER_WEBHOOK_LOCK_WAIT", "60"))
+        return float(os.environ.get("LEDGER_WEBHOOK_LOCK_WAIT", "10"))
     except ValueError:
-        return 60.0
+        return 10.0
 
 
 def _deliver(app: Ledger, once: bool) -> int:

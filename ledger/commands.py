@@ -161,6 +161,10 @@ def _brand_name(value: Any) -> Any:
 
 
 class AddBillingMethod(Command):
+    """The fields marked optional depend on `method`: a card needs `brand`, `last4`,
+    `exp_month`, `exp_year` and `token` (and may be `prepaid`); a PayPal account needs
+    `email` (and `verified`, R-2.1); neither takes the other's fields."""
+
     type: Literal["add_billing_method"]
     method_id: Id
     method: Literal["card", "paypal"]

@@ -19,7 +19,9 @@ HIDDEN = "***"
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@?#]*:)[^\s]*@")
 # ?password=… (libpq accepts the password as a query parameter) and password=… in a
 # libpq keyword string.
-_PARAM_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password=)('[^']*'|[^\s&'\"]*)")
+# (The value stops before a ": " that follows it: the separator of a message such as
+# "<url>: connection failed", which a URL's query cannot hold unencoded.)
+_PARAM_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password=)('[^']*'|[^\s&'\"]*?(?=:\s|[\s&'\"]|$))")
 
 
 def redact_store_urls(text: str, secrets: Iterable[str] = ()) -> str:

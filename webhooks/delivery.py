@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 BATCH = 200
-PAUSE_AFTER_FAILURES = 5  # consecutive failed first tries: the rest waits for the next pass
+# Consecutive first tries that got no answer at all (a timeout, a refused connection):
+# the rest waits for the next pass, so a dead receiver costs a few timeouts a pass, not
+# one per event. A receiver that answers, even with an error, holds nothing back.
+PAUSE_AFTER_FAILURES = 5
 PARALLEL = 8
 Send = Callable[[str, bytes, dict[str, str]], Answer]
 
@@ -67,6 +70,7 @@ class Deliverer:
         self.wall_clock = wall_clock  # webhook-timestamp: what receivers compare with
         self.stopping = threading.Event()  # tasks stop between attempts once set
         self._looping_since: float | None = None  # set by run_forever
+        self._resumed_at = 0.0  # the last attempt's time when the loop started
         ensure_tables(app)
 
     def now(self) -> float:
@@ -76,8 +80,17 @@ class Deliverer:
         its loop started, so it still retries about 5 s after a failure, not never."""
         moment = self.app.clock.now().timestamp()
         if self._looping_since is not None and isinstance(self.app.clock, FixedClock):
-            moment += time.monotonic() - self._looping_since
+            # A restarted worker goes on from its last attempt, not from T again: the
+            # retries scheduled by the last run stay about 5 s (1 min, ...) away.
+            moment = max(moment, self._resumed_at) + time.monotonic() - self._looping_since
         return moment
+
+    def _last_attempt_at(self) -> float:
+        with cursor(self.app, commit=False) as c:
+            c.execute(sql(self.app, "SELECT MAX(at) FROM ledger_webhook_attempts"))
+            row = c.fetchone()
+        last = values(row)[0] if row is not None else None
+        return float(last) if last is not None else 0.0
 
     # -- passes --------------------------------------------------------------------
 
@@ -96,6 +109,7 @@ class Deliverer:
         """Until `stop` is set: each endpoint's next task starts when its last one ends."""
         running: dict[str, Future[Tally]] = {}
         self.stopping = stop
+        self._resumed_at = self._last_attempt_at()
         self._looping_since = time.monotonic()
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
             while not stop.is_set() and still_allowed():
@@ -152,10 +166,10 @@ class Deliverer:
             for event in page.events:
                 if self.stopping.is_set():
                     return
-                ok = self._attempt(endpoint, event, 1, None, tally)
+                answer = self._attempt(endpoint, event, 1, None, tally)
                 if tally.disabled:
                     return
-                failures = 0 if ok else failures + 1
+                failures = failures + 1 if answer.status is None else 0
                 if failures >= PAUSE_AFTER_FAILURES:
                     return
             if page.scanned_to > page.last_id or not page.events:
@@ -167,7 +181,7 @@ class Deliverer:
     # -- one attempt ---------------------------------------------------------------
 
     def _attempt(self, endpoint: Endpoint, event: dict[str, Any], attempt: int,
-                 first_failed_at: float | None, tally: Tally) -> bool:
+                 first_failed_at: float | None, tally: Tally) -> Answer:
         notification_id = int(event["id"])
         body = feed_json(event).encode()
         webhook_id, stamp = str(notification_id), int(self.wall_clock())
@@ -196,7 +210,7 @@ class Deliverer:
         if disable:
             tally.disabled.append(endpoint.endpoint_id)
             metrics.DISABLED.inc()
-        return answer.ok
+        return answer
 
     def _record(self, endpoint: Endpoint, notification_id: int, attempt: int, now: float,
                 answer: Answer, next_at: float | None, first_failed_at: float | None,

@@ -164,3 +164,17 @@ def test_endpoints_leave_the_audit_clean_and_deleting_stops_delivery(url: str) -
 def test_an_unusable_store_exits_2() -> None:
     done = ledger("postgresql://nobody@127.0.0.1:1/none", "webhooks", "deliver", "--once")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_one_pass_tries_every_event_when_the_receiver_answers_with_errors(url: str) -> None:
+    """HTTP.md: a failing event does not hold back the events after it. Eight events
+    answered 500, then good ones: one `deliver --once` tries them all."""
+    with Receiver() as receiver:
+        _, receiver.secret = create(url, receiver.url)
+        open_accounts(url, 0, 6)  # 12 events
+        ids = [str(e["id"]) for e in feed_after(url)]
+        for bad in ids[:8]:
+            receiver.fail_first[bad] = 1
+        ok(ledger(url, "webhooks", "deliver", "--once"))
+        assert set(receiver.attempts) == set(ids), receiver.attempts
+        assert set(receiver.events) == set(ids[8:])

@@ -96,6 +96,10 @@ def test_a_second_worker_waits_while_one_delivers(url: str) -> None:
             done = ledger(url, "webhooks", "deliver", "--once",
                           env={"LEDGER_WEBHOOK_LOCK_WAIT": "1"})
             assert done.returncode == 0 and "another worker" in done.stderr
+            started = time.monotonic()  # by default it waits about 10 s, then says so
+            done = ledger(url, "webhooks", "deliver", "--once")
+            assert done.returncode == 0 and "another worker" in done.stderr
+            assert 8 < time.monotonic() - started < 25
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
@@ -121,3 +125,31 @@ def test_a_worker_under_a_fixed_clock_still_retries_about_5_s_later(url: str) ->
             worker.terminate()
             worker.wait(timeout=30)
     assert receiver.attempts[first] == 2 and 3 <= waited <= 20, (receiver.attempts, waited)
+
+
+def test_a_restarted_worker_under_a_fixed_clock_keeps_the_retry_schedule(url: str) -> None:
+    """The worker's time under `--clock T` goes on from its last attempt after a restart,
+    so a retry due about 5 s after a failure is not pushed back by the last run's length."""
+    with Receiver() as receiver:
+        _, receiver.secret = create(url, receiver.url)
+        worker = _worker(url)
+        try:
+            time.sleep(14)  # the worker's time is now about T + 14 s
+            open_accounts(url, 0, 1)
+            first = str(feed_after(url)[0]["id"])
+            receiver.fail_first[first] = 1
+            assert _wait_for(lambda: receiver.attempts[first] >= 1, 30)
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+        restarted = time.monotonic()
+        worker = _worker(url)
+        try:
+            assert _wait_for(lambda: first in receiver.events, 30), receiver.attempts
+            waited = time.monotonic() - restarted
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    # Due about 5 s after the failure (plus the new worker's start): well before the
+    # 14 s the first run had lasted, which a restart from T would add.
+    assert waited < 12, waited
