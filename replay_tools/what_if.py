@@ -322,12 +322,16 @@ def _j(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
+def _accounts(n: int) -> str:
+    return f"{n} account" + ("" if n == 1 else "s")
+
+
 def render_text(report: dict[str, Any]) -> str:
     lines = [f"{report['commands']} commands decided again"
              + (f" ({report['commands_without_body']} records keep no command and were "
                 "skipped)" if report["commands_without_body"] else ""),
              f"both sides compared on {report['through']}, every scheduled fact due by then "
-             "recorded" + (f" ({report['recorded_caught_up']} accounts of the store had "
+             "recorded" + (f" ({_accounts(report['recorded_caught_up'])} of the store had "
                            "facts due not recorded yet: caught up in a scratch copy, the "
                            "store unchanged)" if report["recorded_caught_up"] else "")]
     totals = report["totals"]
@@ -336,11 +340,14 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append(f"  {group:<8} {key:<9} recorded {row['recorded']:>12}  what-if "
                          f"{row['what_if']:>12}  difference {row['difference']:>12}")
     f = totals["failed_upgrades"]
-    lines.append(f"  failed upgrades      recorded {f['recorded']:>12}  what-if "
+    # Only accepted commands are decided again (refused ones have no record), so the
+    # recorded side counts none: this is how many accepted upgrades would fail instead.
+    lines.append(f"  accepted upgrades that fail  recorded {f['recorded']:>4}  what-if "
                  f"{f['what_if']:>12}  difference {f['difference']:>12}")
     for code, n in report["refused"].items():
         lines.append(f"  refused  {code:<30} {n}")
-    lines.append(f"{len(report['accounts'])} accounts differ")
+    lines.append(f"{_accounts(len(report['accounts']))} differ"
+                 if len(report["accounts"]) != 1 else "1 account differs")
     for row in report["accounts"][:50]:
         parts = [f"{k} {v['recorded']} -> {v['what_if']}" for k, v in row.items()
                  if k != "account_id"]

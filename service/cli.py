@@ -95,6 +95,11 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["LEDGER_SERVE_DELIVER"] = "0" if args.no_deliver else "1"
     # One console session secret for every worker of this server.
     os.environ.setdefault("LEDGER_CONSOLE_SECRET", secrets.token_urlsafe(32))
+    # One line on standard error, so whoever started it knows where it listens.
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+    delivery = "no webhook delivery" if args.no_deliver else "delivering webhooks"
+    print(f"ledger serve: http://{args.host}:{args.port} on {spec.redacted}, {workers}, "
+          f"{delivery}; the console at /console (Ctrl-C stops)", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as figures:
         if args.workers > 1:
             # Each worker writes its figures here; any worker's scrape sums them all.

@@ -274,6 +274,11 @@ def test_an_overdue_billing_date_is_shown_as_not_recorded_yet(
     page.goto(console.url + f"/console/accounts/{LONG_ID}")
     due = page.locator("#billing-due")
     assert due.is_visible() and "not recorded yet" in due.inner_text()
+    # laid out below the date, not over it
+    date_box = page.locator("#billing-due").locator("xpath=..").bounding_box()
+    notice_box = due.bounding_box()
+    assert date_box and notice_box and notice_box["y"] > date_box["y"] + 4, (
+        date_box, notice_box)
     page.goto(console.url + f"/console/accounts/{LONG_ID}?as_of=2021-01-03")
     assert page.locator("#billing-due").count() == 0  # not due yet at that point
 

@@ -489,3 +489,10 @@ def test_an_altered_account_stream_is_named_in_the_answer_r8_8(tmp_path: Path) -
         assert "Traceback" not in server.log()
     finally:
         stop_server(server)
+
+
+def test_serve_says_where_it_listens(server: Server) -> None:
+    line = next((ln for ln in server.log().splitlines() if ln.startswith("ledger serve:")),
+                None)
+    assert line is not None, server.log()
+    assert server.url in line and "1 worker" in line and "/console" in line
