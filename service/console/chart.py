@@ -88,13 +88,16 @@ def render_chart(account_id: str, points: Sequence[Point], markers: Sequence[Mar
                      f'fill="{CONNECTS_COLOUR}" font-size="12">{c_max * frac:g}</text>')
         parts.append(f'<text x="{LEFT + plot_w + 8}" y="{y + 4:.1f}" fill="{MONEY_COLOUR}" '
                      f'font-size="12">{m_max * frac:,.2f}</text>')
-    for i in range(6):  # dates along the bottom
+    # Dates along the bottom; over less than a week, with the hour (the six ticks would
+    # otherwise repeat one or two dates).
+    tick = "%Y-%m-%d" if t1 - t0 > 6 * 86400 else "%m-%d %H:%M"
+    for i in range(6):
         moment = datetime.fromtimestamp(t0 + (t1 - t0) * i / 5, tz=points[0].at.tzinfo)
         x = LEFT + plot_w * i / 5
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP + plot_h}" '
                      f'y2="{TOP + plot_h + 5}" stroke="#6b6b6b"/>')
         parts.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" '
-                     f'font-size="12" fill="#222">{moment:%Y-%m-%d}</text>')
+                     f'font-size="12" fill="#222">{moment.strftime(tick)}</text>')
     parts.append(f'<text transform="translate(16 {TOP + plot_h / 2}) rotate(-90)" '
                  f'text-anchor="middle" font-size="13" fill="{CONNECTS_COLOUR}">'
                  'Connects held</text>')

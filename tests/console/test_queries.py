@@ -44,3 +44,22 @@ def test_the_power_of_two_grid_keeps_the_sampled_versions_as_the_account_grows()
     small, grown = queries.sample_versions(1000, 200), queries.sample_versions(1010, 200)
     assert len(small) <= 202 and small[0] == 1 and small[-1] == 1000
     assert set(small) - {1000} <= set(grown)
+
+
+def test_the_charts_time_axis_never_repeats_a_label() -> None:
+    """An account whose events all fall on one day gets hours on its axis, not one date
+    six times; a longer one gets dates."""
+    import re
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from service.console.chart import render_chart
+    from service.queries import Point
+
+    for span in (timedelta(hours=3), timedelta(days=2), timedelta(days=400)):
+        start = datetime(2026, 12, 4, 20, tzinfo=UTC)
+        points = [Point(start, 1, 10, Decimal("0.00")),
+                  Point(start + span, 2, 20, Decimal("5.00"))]
+        svg = render_chart("fl-1", points, [])
+        labels = re.findall(r'fill="#222">([0-9][0-9:\- ]+)</text>', svg)
+        assert len(labels) == 6 and len(set(labels)) == 6, (span, labels)
