@@ -566,9 +566,12 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         } for e in events]
 
     def run_billing(self, through: datetime | str,
-                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+                    progress: Callable[[int], None] | None = None, *,
+                    principal: str | None = None) -> dict[str, Any]:
+        """Every scheduled fact due through `through`, for all accounts, recorded under
+        `principal` (who ran it, R-8.6; the ledger's own by default)."""
         with self._lock, self._settling():
-            return billing_run(self._session, parse_instant(through), progress)
+            return billing_run(self._session, parse_instant(through), progress, principal)
 
 
 class LedgerSession:

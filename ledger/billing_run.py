@@ -29,9 +29,11 @@ ACCOUNT_ATTEMPTS = 10
 
 
 def billing_run(app: BillingSession, through: datetime,
-                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[int], None] | None = None,
+                principal: str | None = None) -> dict[str, Any]:
     """Record every scheduled fact due through `through`; `app` is the session the
-    Ledger hands its billing run (ledger/ports.py)."""
+    Ledger hands its billing run (ledger/ports.py). The facts record `principal` as who
+    ran it (R-8.6: an API key's id over HTTP), the ledger's own by default."""
     day = through.date()
     now = app.now()
     if cycles.start_of(day) > now:
@@ -46,7 +48,8 @@ def billing_run(app: BillingSession, through: datetime,
     failed: list[UUID] = []
     while uids := app.due_accounts(day, after, CHUNK):
         after = uids[-1]
-        for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now, failed):
+        for account_id, names in _bill_chunk(app, [UUID(u) for u in uids], day, now, failed,
+                                             principal):
             accounts += 1
             counts.update(names)
             if "PaymentFailed" in names:
@@ -71,18 +74,18 @@ Billed = list[tuple[str, list[str]]]  # (account id, the names of the events rec
 
 
 def _bill_chunk(app: BillingSession, uids: list[UUID], day: Any, now: datetime,
-                failed: list[UUID]) -> Billed:
+                failed: list[UUID], principal: str | None) -> Billed:
     """Decide and save a chunk; under contention, account by account with backoff. An
     account still conflicting after its retries is named in `failed`, never skipped
     silently: it stays due and the next run bills it."""
     try:
-        return _decide(app, uids, day, now)
+        return _decide(app, uids, day, now, principal)
     except IntegrityError:
         results: Billed = []
         for uid in uids:
             for attempt in range(ACCOUNT_ATTEMPTS):
                 try:
-                    results += _decide(app, [uid], day, now)
+                    results += _decide(app, [uid], day, now, principal)
                     break
                 except IntegrityError:
                     app.drop()
@@ -92,9 +95,10 @@ def _bill_chunk(app: BillingSession, uids: list[UUID], day: Any, now: datetime,
         return results
 
 
-def _decide(app: BillingSession, uids: list[UUID], day: Any, now: datetime) -> Billed:
+def _decide(app: BillingSession, uids: list[UUID], day: Any, now: datetime,
+            principal: str | None) -> Billed:
     app.sync()
-    ctx = app.context(now)
+    ctx = app.context(now, principal=principal)
     done: Billed = []
     accounts = []
     app.preload(uids)

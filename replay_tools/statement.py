@@ -137,7 +137,10 @@ def statement(app: Ledger, account_id: str, start: date | None = None,
             after[0] - before[0], after[0], after[1] - before[1], after[1],
             after[2] - before[2], after[2], charged, paid_by, detail_of(event),
             getattr(event, "charge_id", None), getattr(event, "principal", None),
-            getattr(event, "actor", None), getattr(event, "command_reason", None),
+            getattr(event, "actor", None),
+            # Why, as the history says it: the command's reason, else the fact's
+            # own (an expiry's rollover rule, a declined payment's answer).
+            getattr(event, "command_reason", None) or getattr(event, "reason", None),
             getattr(event, "timestamp", None)))
     return rows
 
@@ -206,5 +209,5 @@ def _who(m: Movement) -> str:
         return ""
     who = escape_text(m.principal or "?")
     acting = f" as {escape_text(m.actor)}" if m.actor else ""
-    why = f": {escape_text(m.reason)}" if m.reason else ""
+    why = f": {escape_text(m.reason)}" if m.reason and m.reason not in m.detail else ""
     return f"  [by {who}{acting}{why}]"

@@ -31,7 +31,7 @@ from ledger.api_keys import ApiKey, StoreKeys
 from ledger.application import Ledger
 from ledger.commands import COMMAND_KINDS, COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
 from ledger.errors import LedgerError, StoredEventsUnreadable
-from ledger.outcomes import raw_field, rejected
+from ledger.outcomes import parse, raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import contains_pan, decode_json
 from ledger.store_errors import store_failure_types
@@ -473,8 +473,18 @@ def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
                         LedgerError("not_authorized", message, rule="R-1.4"))
 
     if needed not in key.scopes:
+        if _invalid(raw):
+            return raw, None  # R-8.5: validation_error comes before not_authorized
         return raw, refuse(f"this key may not send {raw['type']} (needs {needed})")
     return _bound_actor(key, raw, kind)
+
+
+def _invalid(raw: Any) -> bool:
+    """Whether the ledger would refuse `raw` as it reads it (validation_error, R-8.5's
+    first answer, or pan_not_allowed): a scope or actor refusal waits behind it. The key
+    checks still come before the account is looked up, so that a refusal never says
+    whether an account exists (HTTP.md)."""
+    return isinstance(parse(raw), Result)
 
 
 def _bound_actor(key: ApiKey, raw: dict[str, Any], kind: str) -> tuple[Any, Result | None]:
@@ -483,6 +493,8 @@ def _bound_actor(key: ApiKey, raw: dict[str, Any], kind: str) -> tuple[Any, Resu
     if key.actor is None or kind == MARKETPLACE_OPERATION:
         return raw, None
     if raw.get("actor", key.actor) != key.actor:
+        if _invalid(raw):
+            return raw, None  # R-8.5: validation_error comes first
         return raw, rejected(raw_field(raw, "command_id"), raw_field(raw, "account_id"),
                              LedgerError("not_authorized", f"this key acts only as {key.actor}",
                                          rule="R-1.5"))
@@ -647,9 +659,10 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/v1/billing-runs", tags=["operations"])
     def billing_run(body: BillingRun,
-                    _: ApiKey = Depends(scoped("billing:run"))) -> Any:  # noqa: B008
+                    key: ApiKey = Depends(scoped("billing:run"))) -> Any:  # noqa: B008
         with HELD.use() as ledger:
-            report = ledger.run_billing(body.through.isoformat())
+            # The facts it records name the key that ran it (R-8.6), as a command does.
+            report = ledger.run_billing(body.through.isoformat(), principal=key.key_id)
         metrics.BILLED.inc(report["accounts"])
         return report
 

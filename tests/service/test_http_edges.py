@@ -458,8 +458,12 @@ def test_a_declined_charge_answers_402_with_its_charge_id_r9_2(server: Server) -
                                          "command_id": "up-declined", "at": "2016-05-02"})
         assert r.status_code == 402 and r.json()["code"] == "payment_failed", r.text
         history = c.get("/v1/accounts/fl-2/events", params={"limit": 1000}).json()["data"]
+        statement = c.get("/v1/accounts/fl-2/statement").json()["data"]
     failed = [e for e in history if e["name"] == "PaymentFailed"]
     assert failed and failed[-1]["data"]["charge_id"] == r.json()["charge_id"]
+    # the statement says why, as the history does (R-8.6)
+    line = next(m for m in statement if m["version"] == failed[-1]["version"])
+    assert line["reason"] == failed[-1]["reason"] == "declined by the payment gateway"
     import hashlib
     assert r.json()["charge_id"] == "ch_" + hashlib.sha256(
         b"cmd:up-declined:upgrade").hexdigest()[:24]
@@ -496,3 +500,38 @@ def test_serve_says_where_it_listens(server: Server) -> None:
                 None)
     assert line is not None, server.log()
     assert server.url in line and "1 worker" in line and "/console" in line
+
+
+def test_an_invalid_command_is_a_validation_error_before_a_scope_refusal_r8_5(
+        server: Server) -> None:
+    """R-8.5 puts validation_error first: a command the key may not send, but which is
+    not valid either, is 422; a valid one is 403 (and says nothing of the account)."""
+    writer = server.key("writer", "accounts:write")
+    ops = server.key("ops", "operations:write")
+    bound = server.key("bound", "accounts:write", actor="owner-1")
+    grant = {"type": "grant_connects", "account_id": "fl-1", "quantity": 2,
+             "reason": "goodwill", "at": "2016-05-02"}
+    buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+           "at": "2016-05-02"}
+    job = {"type": "post_job", "account_id": "ag-1", "job_id": "j-9", "at": "2016-05-02",
+           "actor": "someone-else"}
+    for key, valid, invalid in ((writer, grant, {**grant, "bogus": 1}),
+                                (ops, buy, {**buy, "quantity": -3}),
+                                (bound, job, {**job, "job_id": "not an id!"})):
+        with server.client(key) as c:
+            r = c.post("/v1/commands", json=invalid)
+            assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
+            r = c.post("/v1/commands", json=valid)
+            assert r.status_code == 403 and r.json()["code"] == "not_authorized", r.text
+            r = c.post("/v1/commands", json={**valid, "account_id": "nobody-here"})
+            assert r.status_code == 403, r.text  # not 404: nothing said of the account
+
+
+def test_a_billing_run_records_the_key_that_ran_it_r8_6(server: Server) -> None:
+    runner = server.key("biller", "billing:run", "accounts:read")
+    with server.client(runner) as c:
+        r = c.post("/v1/billing-runs", json={"through": "2016-05-01"})
+        assert r.status_code == 200 and r.json()["events"] > 0, r.text
+        rows = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
+    billed = [e for e in rows if e["at"] >= "2016-04-01"]  # the seed's own end in March
+    assert billed and all(e["principal"] == server.key_ids["biller"] for e in billed), rows
