@@ -7,6 +7,7 @@ that cannot be read, or a store that cannot be used (one line on standard error)
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import os
@@ -304,7 +305,9 @@ def _commands_in(stream: TextIO, path: str | None) -> Iterator[tuple[int, Any]]:
                     raise UsageError(f"{path or 'stdin'}: not a valid JSON array") from None
                 # JSON lines whose first line happens to be an array: each line its own
                 # result (that one a validation_error), as for any other line.
-                first, rest = "", text.splitlines(keepends=True)
+                # (Lines end at "\n" alone, as when reading the stream: str.splitlines
+                # would also cut at U+2028 and other separators inside a string.)
+                first, rest = "", io.StringIO(text)
             else:
                 yield from enumerate(items, start=1)
                 return

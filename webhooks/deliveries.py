@@ -3,6 +3,7 @@ error, and when the next try is (none once delivered or given up)."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,11 +53,19 @@ def list_deliveries(app: Ledger, endpoint_id: str, limit: int = 100,
             for nid, attempt, at, status, error, next_at in rows], following
 
 
+MAX_POSITION = 2**63 - 1
+
+
 def _after(cursor_text: str | None) -> tuple[float, int, int] | None:
     if cursor_text is None:
         return None
     try:
-        at, nid, attempt = cursor_text.split("~")
-        return float(at), int(nid), int(attempt)
+        at_text, nid_text, attempt_text = cursor_text.split("~")
+        at, nid, attempt = float(at_text), int(nid_text), int(attempt_text)
     except ValueError:
-        raise EndpointError("validation_error", "cursor: not a cursor this list gave") from None
+        at, nid, attempt = math.nan, -1, -1
+    # A time is a finite number and the others 64-bit counts (the store's columns): any
+    # other value was never given, and would overflow the driver.
+    if not math.isfinite(at) or not 0 <= nid <= MAX_POSITION or not 0 <= attempt <= MAX_POSITION:
+        raise EndpointError("validation_error", "cursor: not a cursor this list gave")
+    return at, nid, attempt

@@ -74,19 +74,20 @@ def make_router(use_ledger: Callable[[], AbstractContextManager[Ledger]],
     def listing(limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
                 _: Any = needs_admin) -> Any:
         with use_ledger() as ledger:
-            rows = [e.to_json() for e in list_endpoints(ledger)]
-        # Oldest first; the cursor is the last id shown (endpoints are few and listed
-        # whole from the store, so the page is cut here).
-        start = 0
+            endpoints = list_endpoints(ledger)  # oldest first: by feed position, then id
+        # Endpoints are few and listed whole from the store, so the page is cut here.
+        # The cursor is the last one's sort key (`<position>~<id>`), so a page goes on
+        # after it even when that endpoint was deleted in between.
         if cursor is not None:
-            ids = [r["id"] for r in rows]
-            if cursor not in ids:
+            mark = _endpoint_mark(cursor)
+            if mark is None:
                 return _problem(EndpointError("validation_error",
                                               "cursor: not a cursor this list gave"))
-            start = ids.index(cursor) + 1
-        page = rows[start:start + limit]
-        more = start + limit < len(rows)
-        return {"data": page, "has_more": more, "next_cursor": page[-1]["id"] if more else None}
+            endpoints = [e for e in endpoints if (e.after, e.endpoint_id) > mark]
+        page = endpoints[:limit]
+        more = len(endpoints) > limit
+        return {"data": [e.to_json() for e in page], "has_more": more,
+                "next_cursor": f"{page[-1].after}~{page[-1].endpoint_id}" if more else None}
 
     @router.delete("/{id}", status_code=204, response_class=Response)
     def delete(endpoint_id: EndpointId, key: Any = needs_admin) -> Response:
@@ -108,3 +109,11 @@ def make_router(use_ledger: Callable[[], AbstractContextManager[Ledger]],
         return {"data": rows, "has_more": following is not None, "next_cursor": following}
 
     return router
+
+
+def _endpoint_mark(cursor: str) -> tuple[int, str] | None:
+    position, _, endpoint_id = cursor.partition("~")
+    if not (position.isascii() and position.isdigit()) or len(position) > 19 \
+            or not endpoint_id:
+        return None
+    return int(position), endpoint_id

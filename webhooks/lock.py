@@ -1,7 +1,7 @@
 """One delivering worker per store at a time, however many processes run `deliver` or
 `serve`: a lock that its holder's death releases at once (no lease to wait out after a
 crash). PostgreSQL: a session advisory lock on a connection of its own; SQLite: an
-exclusive flock on a file in the temporary folder named after the database; memory
+exclusive flock on a file beside the database (`<file>.webhooks-lock`); memory
 stores live in one process.
 """
 
@@ -72,11 +72,11 @@ class WorkerLock:
     def _flock(self) -> bool:
         import fcntl
 
-        from ledger.stores import sqlite_schema_lock_path
-
-        # In the temporary folder, named after the database's real path (as the schema
-        # lock): nothing is left beside the database or in the working folder.
-        path = sqlite_schema_lock_path(self.store.env["SQLITE_DBNAME"], "webhooks")
+        # Beside the database, not in the temporary folder: every process that opens
+        # the database reaches this file, whatever temporary folder it was given
+        # (PrivateTmp, another TMPDIR, a container sharing only the database's volume),
+        # so there is one delivering worker per store.
+        path = self.store.env["SQLITE_DBNAME"] + ".webhooks-lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

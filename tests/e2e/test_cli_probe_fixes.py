@@ -172,11 +172,13 @@ def test_json_lines_whose_first_line_is_an_array_get_a_result_each(tmp_path: Pat
     assert broken.returncode == 2 and "not a valid JSON array" in broken.stderr
 
 
-def test_a_webhook_worker_leaves_no_lock_file_beside_the_store(tmp_path: Path) -> None:
+def test_a_webhook_workers_lock_is_the_file_beside_the_store(tmp_path: Path) -> None:
+    """Beside the database, where every process that opens it finds the same file
+    (a temporary folder may differ between them); the only lock file left."""
     _submit(tmp_path, OPEN)
     done = ledger_cli(tmp_path, *_store(tmp_path), "webhooks", "deliver", "--once")
     assert done.returncode == 0, done.stderr
-    assert not [p.name for p in tmp_path.iterdir() if "lock" in p.name]
+    assert [p.name for p in tmp_path.iterdir() if "lock" in p.name] == ["a.db.webhooks-lock"]
 
 
 def test_an_account_whose_stored_events_were_reordered_is_named_not_a_bug(
@@ -198,3 +200,12 @@ def test_an_account_whose_stored_events_were_reordered_is_named_not_a_bug(
     assert done.returncode == 2, done.stdout
     assert "stored events of account fl-1 do not replay" in done.stderr
     assert "ledger-replay audit" in done.stderr and "internal error" not in done.stderr
+
+
+def test_json_lines_led_by_an_array_split_at_newlines_only(tmp_path: Path) -> None:
+    credit = {"type": "credit_earnings", "account_id": "fl-1", "amount": "1.00",
+              "at": "2030-06-02", "reason": "paid\u2028in full"}
+    lines = "[1]\n" + json.dumps(OPEN) + "\n" + json.dumps(credit, ensure_ascii=False) + "\n"
+    done = ledger_cli(tmp_path, *_store(tmp_path), "submit", stdin=lines)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["line"], r["ok"]) for r in results] == [(1, False), (2, True), (3, True)]

@@ -535,3 +535,23 @@ def test_a_billing_run_records_the_key_that_ran_it_r8_6(server: Server) -> None:
         rows = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
     billed = [e for e in rows if e["at"] >= "2016-04-01"]  # the seed's own end in March
     assert billed and all(e["principal"] == server.key_ids["biller"] for e in billed), rows
+
+
+def test_if_match_tells_nothing_to_a_key_that_may_not_send_the_command(
+        server: Server) -> None:
+    ops = server.key("ops", "operations:write")
+    bad = {"type": "upgrade_plan", "account_id": "fl-1", "bogus": 1}
+    with server.client(ops) as c:
+        for account in ("fl-1", "nobody-here"):
+            r = c.post("/v1/commands", json={**bad, "account_id": account},
+                       headers={"If-Match": '"99"'})
+            assert r.status_code == 422 and "version" not in r.json()["detail"], r.text
+
+
+def test_the_feed_takes_a_star_for_every_type(server: Server) -> None:
+    key = server.key("feed", "events:read")
+    with server.client(key) as c:
+        every = c.get("/v1/events", params={"limit": 1000}).json()["data"]
+        starred = c.get("/v1/events", params={"limit": 1000, "types": "*"})
+        assert starred.status_code == 200, starred.text
+    assert starred.json()["data"] == every and every

@@ -141,10 +141,18 @@ def test_endpoint_and_delivery_lists_page_by_cursor(url: str) -> None:
         whole = call(base, "GET", path + "?limit=1000")[1]["data"]
         assert paged == whole and len(whole) == 6
         assert {d["status"] for d in whole} == {204}
-        for bad in ("zzz", "1~2", made[0]["id"] + "x"):
-            for where in ("/v1/webhook-endpoints", path):
-                status, problem, _ = call(base, "GET", f"{where}?cursor={bad}")
-                assert status == 422 and problem["code"] == "validation_error", (where, bad)
+        for bad in ("zzz", "1~2", "1~99999999999999999999~1", "nan~1~1", "inf~1~1"):
+            status, problem, _ = call(base, "GET", f"{path}?cursor={bad}")
+            assert status == 422 and problem["code"] == "validation_error", bad
+        for bad in ("zzz", "~we_x", "99999999999999999999~we_x", "1~"):
+            status, problem, _ = call(base, "GET", f"/v1/webhook-endpoints?cursor={bad}")
+            assert status == 422 and problem["code"] == "validation_error", bad
+        # A page goes on after its cursor's endpoint even when that one was deleted
+        first = call(base, "GET", "/v1/webhook-endpoints?limit=1")[1]
+        assert call(base, "DELETE", f"/v1/webhook-endpoints/{first['data'][0]['id']}")[0] == 204
+        rest = call(base, "GET", f"/v1/webhook-endpoints?cursor={first['next_cursor']}")
+        assert rest[0] == 200 and [e["id"] for e in rest[1]["data"]] == [
+            e["id"] for e in listed[1:]], rest
 
 
 def test_an_endpoint_url_with_credentials_or_a_bad_port_is_refused(url: str) -> None:
