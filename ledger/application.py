@@ -522,6 +522,17 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             return uid.hex
         return row.view.account_id if row is not None else uid.hex
 
+    def prior_answer(self, raw: Any) -> Result | None:
+        """R-8.3 without deciding anything: the answer a command whose id was already
+        accepted gets (the first result, or `idempotency_conflict` for other content),
+        else None (a new id, no id, or input that is not a valid command)."""
+        parsed = parse(raw)
+        if isinstance(parsed, Result) or parsed.command_id is None:
+            return None
+        with self._lock:
+            _, _, early = self._prepare(parsed, {})
+        return early
+
     def was_accepted(self, command_id: str) -> bool:
         """Whether a command with this id was accepted before (R-8.3)."""
         return self._accepted_command(command_id) is not None

@@ -479,6 +479,19 @@ def _authorize_command(key: ApiKey, raw: Any) -> tuple[Any, Result | None]:
     return _bound_actor(key, raw, kind)
 
 
+def _conflict_first(ledger: Ledger, raw: Any, refusal: Result) -> Result:
+    """R-8.5 puts idempotency_conflict before not_authorized: a key's refusal gives way
+    to it (it says nothing of an account, only that the id was used for other content).
+    A same-content repeat from a key that may not send it stays refused."""
+    if refusal.error is None or refusal.error.code != "not_authorized":
+        return refusal
+    prior = ledger.prior_answer(raw)
+    if prior is not None and prior.error is not None \
+            and prior.error.code == "idempotency_conflict":
+        return prior
+    return refusal
+
+
 def _invalid(raw: Any) -> bool:
     """Whether the ledger would refuse `raw` as it reads it (validation_error, R-8.5's
     first answer, or pan_not_allowed): a scope or actor refusal waits behind it. The key
@@ -547,6 +560,8 @@ def _routes(app: FastAPI) -> None:
         raw, refusal = _authorize_command(key, raw)
         request.state.command_id = raw_field(raw, "command_id")
         if refusal is not None:
+            with HELD.use() as ledger:
+                refusal = _conflict_first(ledger, raw, refusal)
             return result_problem(refusal.to_json())
         with HELD.use() as ledger:
             # Not for a command the ledger will refuse as it reads it: that refusal comes
@@ -576,6 +591,8 @@ def _routes(app: FastAPI) -> None:
                    for c in raw]
         allowed = [c for c, refusal in checked if refusal is None]
         with HELD.use() as ledger:
+            checked = [(c, None if r is None else _conflict_first(ledger, c, r))
+                       for c, r in checked]
             decided = iter(ledger.submit_many(allowed, principal=key.key_id))
         results = [refusal if refusal is not None else next(decided) for _, refusal in checked]
         for (c, _), r in zip(checked, results, strict=True):

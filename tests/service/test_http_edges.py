@@ -555,3 +555,21 @@ def test_the_feed_takes_a_star_for_every_type(server: Server) -> None:
         starred = c.get("/v1/events", params={"limit": 1000, "types": "*"})
         assert starred.status_code == 200, starred.text
     assert starred.json()["data"] == every and every
+
+
+def test_an_idempotency_conflict_comes_before_a_scope_refusal_r8_5(server: Server) -> None:
+    app = server.key("app", "accounts:write")
+    ops = server.key("ops", "operations:write")
+    buy = {"type": "purchase_connects", "account_id": "fl-1", "quantity": 10,
+           "at": "2016-05-02", "command_id": "buy-r85"}
+    with server.client(app) as c:
+        assert c.post("/v1/commands", json=buy).status_code == 200
+    with server.client(ops) as c:
+        other = {**buy, "quantity": 20}
+        r = c.post("/v1/commands", json=other)
+        assert r.status_code == 409 and r.json()["code"] == "idempotency_conflict", r.text
+        r = c.post("/v1/commands", json=buy)  # the same content: still not this key's
+        assert r.status_code == 403 and r.json()["code"] == "not_authorized", r.text
+        batch = c.post("/v1/commands/batch", json=[other, buy]).json()
+        assert [x["error"]["code"] for x in batch] == ["idempotency_conflict",
+                                                       "not_authorized"]
