@@ -21,7 +21,7 @@ from typing import Any, get_args
 from pydantic.fields import FieldInfo
 
 from ledger import commands
-from ledger.errors import RULE_OF_CODE
+from ledger.errors import RULE_OF_CODE, a_kind
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 # Where decisions are made: the handlers and the pure modules they call.
@@ -230,9 +230,8 @@ def render() -> str:
             codes.add("account_exists")
         codes -= {c for c, _ in SHARED_CHECKS}
         what = _kind(kind)
-        article = "An" if what[0] in "aeiou" else "A"
-        out += [f"## `{kind}`", "", f"{article} {what} (R-1.4)." + (f" {own}" if own else ""),
-                ""]
+        lead = f"{a_kind(what).capitalize()} (R-1.4)." + (f" {own}" if own else "")
+        out += [f"## `{kind}`", "", lead, ""]
         rows = _field_rows(model)
         if rows:
             out += ["| field | type | |", "|---|---|---|", *rows, ""]

@@ -15,6 +15,8 @@ from uuid import uuid4
 DEFAULT_STORE = "sqlite:///ledger.db"
 SQLITE_RECORDER = "ledger.recorders:LedgerSQLiteRecorder"
 SCHEMA_LOCK_KEY = 727_001  # any fixed bigint: one lock for "this ledger's schema"
+# Notification ids, versions and counts are 64-bit integers (BIGINT) in both stores.
+MAX_POSITION = 2**63 - 1
 REBUILD_LOCK_KEY = 727_002  # one `ledger-replay rebuild` at a time (its shadow tables)
 
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from ledger.policy import Catalog
+from ledger.results import to_jsonable
 from projections.views import ViewRecorderMixin
 from replay_tools.anchor import Anchor, AnchorChecks
 from replay_tools.checks import adoption
@@ -188,7 +189,8 @@ def report(app: Ledger, through: datetime | None, findings: Findings, merge: Mer
     log, anchored = merge.log, merge.anchored
     summary = {
         "store": app.store.redacted,
-        "through": _utc_text(through) if through else None,
+        "through": to_jsonable(through.astimezone(UTC) if through.tzinfo else through)
+        if through else None,
         "notifications": read,
         "last_notification_id": log.last_id,
         "account_events": counts["account_events"],
@@ -261,11 +263,3 @@ def render_text(report: AuditReport) -> str:
 
 def render_json(report: AuditReport) -> str:
     return json.dumps(report.to_json(), indent=None)
-
-
-def _utc_text(moment: datetime) -> str:
-    """`2016-05-01T00:00:00Z`: the form every other time in the ledger's JSON takes."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (
-        f".{moment.microsecond:06d}Z" if moment.microsecond else "Z")

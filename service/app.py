@@ -35,6 +35,7 @@ from ledger.outcomes import parse, raw_field, rejected
 from ledger.results import AccountView, Result, to_jsonable
 from ledger.screening import contains_pan, decode_json
 from ledger.store_errors import store_failure_types
+from ledger.stores import MAX_POSITION
 from projections.feed import ACCOUNT_EVENTS, read_feed
 from service import metrics
 from service.problems import OrjsonResponse as JSONResponse
@@ -45,8 +46,6 @@ MAX_BATCH = 10_000
 log = logging.getLogger("ledger.http")
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-# Notification ids and versions are 64-bit integers in both stores.
-MAX_POSITION = 2**63 - 1
 Position = Annotated[int, Query(ge=0, le=MAX_POSITION)]
 # HTTP.md names the path parameter `{id}`; the handlers call it what it is.
 AccountId = Annotated[str, Path(alias="id", description="the account's id")]
@@ -396,10 +395,10 @@ def _as_json_body(scope: Scope) -> Scope:
     answer alike. The console's forms (under /console) are left as they are."""
     if scope["method"] not in ("POST", "PUT", "PATCH") or not scope["path"].startswith("/v1/"):
         return scope
-    headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
     given = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
     if b"json" in given.lower():
         return scope
+    headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
     return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
 
@@ -442,9 +441,10 @@ async def _json_body(request: Request) -> Any:
 
 def _not_an_object() -> Result:
     # A batch element that is a string is a JSON string, not JSON text to decode (as
-    # `Ledger.submit` would take a str): refused as the command line refuses a line.
-    return rejected(None, None, LedgerError("validation_error",
-                                            "(command): must be a JSON object", rule="R-6.1"))
+    # `Ledger.submit` would take a str): the ledger's own refusal of what is no object.
+    refused = parse(None)
+    assert isinstance(refused, Result)
+    return refused
 
 
 WRITE_SCOPES = frozenset({"accounts:write", "operations:write"})
@@ -564,9 +564,7 @@ def _routes(app: FastAPI) -> None:
                 refusal = _conflict_first(ledger, raw, refusal)
             return result_problem(refusal.to_json())
         with HELD.use() as ledger:
-            # Not for a command the ledger will refuse as it reads it: that refusal comes
-            # first (R-8.5), and a version must not answer a key that may not send it.
-            if if_match is not None and not _invalid(raw):
+            if if_match is not None:
                 mismatch = _version_mismatch(ledger, raw, if_match)
                 if mismatch is not None:
                     return mismatch
@@ -788,7 +786,9 @@ def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | Non
     if "*" in tags or f'"{version}"' in tags or str(version) in tags:
         return None
     command_id = raw_field(raw, "command_id")
-    if not (command_id and ledger.was_accepted(command_id)):
+    # Not for a command the ledger will refuse as it reads it: that refusal comes first
+    # (R-8.5), and a version must not answer a key that may not send it.
+    if not (command_id and ledger.was_accepted(command_id)) and not _invalid(raw):
         # (A retry of an accepted command is answered as the first time, R-8.3: the
         # version it was conditional on has moved by its own events.)
         return problem(412, "version_mismatch",

@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ledger.stores import MAX_POSITION
 from webhooks.endpoints import EndpointError, get_endpoint
 from webhooks.schema import cursor, sql, values
 
@@ -51,9 +52,6 @@ def list_deliveries(app: Ledger, endpoint_id: str, limit: int = 100,
              "delivered": status is not None and 200 <= int(status) < 300,
              "next_try": _instant(next_at)}
             for nid, attempt, at, status, error, next_at in rows], following
-
-
-MAX_POSITION = 2**63 - 1
 
 
 def _after(cursor_text: str | None) -> tuple[float, int, int] | None:

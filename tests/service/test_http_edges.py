@@ -51,13 +51,21 @@ def test_history_and_feed_pages_follow_next_cursor_as_cursor(server: Server) -> 
             assert r.json()["code"] == "validation_error"
 
 
-def test_history_shows_why_a_command_was_sent_r8_6(server: Server) -> None:
+def _history_after_a_grant(server: Server, account: str, quantity: int,
+                           reason: str) -> list[Any]:
+    """A goodwill grant with its reason sent over HTTP, then the account's history."""
     ops = server.key("ops", "operations:write", "accounts:read")
     with server.client(ops) as c:
         assert c.post("/v1/commands", json={
-            "type": "grant_connects", "account_id": "fl-2", "quantity": 5,
-            "reason": "outage on 2016-05-02", "at": "2016-05-02"}).status_code == 200
-        last = c.get("/v1/accounts/fl-2/events").json()["data"][-1]
+            "type": "grant_connects", "account_id": account, "quantity": quantity,
+            "reason": reason, "at": "2016-05-02"}).status_code == 200
+        rows: list[Any] = c.get(f"/v1/accounts/{account}/events",
+                                params={"limit": 1000}).json()["data"]
+    return rows
+
+
+def test_history_shows_why_a_command_was_sent_r8_6(server: Server) -> None:
+    last = _history_after_a_grant(server, "fl-2", 5, "outage on 2016-05-02")[-1]
     assert last["name"] == "ConnectsGranted"
     assert last["reason"] == "outage on 2016-05-02"
 
@@ -352,12 +360,7 @@ def test_if_match_takes_a_star_a_list_and_compares_strongly_r8_3(server: Server)
 
 
 def test_history_data_holds_the_events_own_fields_only(server: Server) -> None:
-    ops = server.key("ops", "operations:write", "accounts:read")
-    with server.client(ops) as c:
-        assert c.post("/v1/commands", json={
-            "type": "grant_connects", "account_id": "fl-1", "quantity": 2,
-            "reason": "goodwill", "at": "2016-05-02"}).status_code == 200
-        rows = c.get("/v1/accounts/fl-1/events", params={"limit": 1000}).json()["data"]
+    rows = _history_after_a_grant(server, "fl-1", 2, "goodwill")
     assert rows[0]["name"] == "AccountOpened"
     for row in rows:
         assert not {"originator_topic", "command_reason", "principal"} & set(row["data"]), row
