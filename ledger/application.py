@@ -254,8 +254,10 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                         raise _Entangled
                     result = again
             if result.ok and not result.duplicate:
-                records.append(self._record_of(command, command_id, ctx, names, at, now))
-                seen[command_id] = (fingerprint(command), result)
+                print_ = fingerprint(command)
+                records.append(self._record_of(command, command_id, ctx, names, at, now,
+                                               print_))
+                seen[command_id] = (print_, result)
             results.append(result)
         accounts = [a for a in touched.values() if a.pending_events]
         try:
@@ -292,7 +294,6 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             return None, "", parsed
         command = parsed
         command_id = command.command_id or fresh_id or new_command_id()
-        print_ = fingerprint(command)
         if command_id in seen:
             first_print, first = seen[command_id]
             prior: tuple[str, str, list[str], str | None] | None = (
@@ -305,7 +306,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                      if record else None)
         if prior is None:
             return command, command_id, None
-        if prior[0] != print_ and prior[0] not in fingerprints_of(command):
+        if prior[0] not in fingerprints_of(command):
             return command, command_id, rejected(command_id, command.account_id, LedgerError(
                 "idempotency_conflict",
                 f"command id {command_id} was already used for a different command",
@@ -326,10 +327,11 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         return failed
 
     def _record_of(self, command: Command, command_id: str, ctx: Context, names: list[str],
-                   at: datetime, now: datetime) -> CommandRecord:
-        """The accepted command's record (R-8.3), with its charge, principal and body."""
-        return new_record(command_id, fingerprint(command), command.account_id, names, at,
-                          now, charge_id=_charge_id(ctx), principal=ctx.principal,
+                   at: datetime, now: datetime, print_: str | None = None) -> CommandRecord:
+        """The accepted command's record (R-8.3), with its charge, principal and body
+        (`print_`: the command's fingerprint, when the caller has it already)."""
+        return new_record(command_id, print_ or fingerprint(command), command.account_id,
+                          names, at, now, charge_id=_charge_id(ctx), principal=ctx.principal,
                           body=command.model_dump(mode="json", exclude_none=True))
 
     def _submit(self, raw: Any, principal: str, fresh_id: str | None = None) -> Result:

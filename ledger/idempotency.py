@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -22,7 +23,9 @@ def new_command_id() -> str:
     return "c" + base64.b32encode(secrets.token_bytes(15)).decode().lower()
 
 
+@lru_cache(maxsize=4_096)
 def command_uuid(command_id: str) -> UUID:
+    # Asked about three times per command (lookup, record, result): remembered briefly.
     return uuid5(COMMAND_NAMESPACE, command_id)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -45,7 +44,9 @@ def view_to_json(v: View) -> str:
 
 
 def view_from_json(text: str | bytes) -> View:
-    d = json.loads(text)
+    # orjson reads the same values back from these rows (strings, integers, booleans,
+    # nulls, lists) in about a third of the standard library's time.
+    d = orjson.loads(text)
     return View(
         account_id=d["account_id"], kind=d["kind"], owner_id=d["owner_id"],
         status=d["status"], plan=d["plan"], downgrade_pending=d["downgrade_pending"],

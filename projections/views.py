@@ -72,7 +72,13 @@ SCHEMA = (
 
 
 def instant_key(moment: datetime) -> str:
-    """A UTC instant as a fixed-width string, so text order is time order."""
+    """A UTC instant as a fixed-width string, so text order is time order.
+
+    The key is `strftime("%Y-%m-%dT%H:%M:%S.%fZ")`; `isoformat` writes the same fields
+    in half the time (it runs twice per event folded), and `strftime` stays for years
+    before 1000, which it does not pad to four digits."""
+    if moment.year >= 1000:
+        return moment.isoformat(timespec="microseconds")[:26] + "Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

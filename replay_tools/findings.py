@@ -24,6 +24,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+# A billing method as a view row holds it (projections.codec.view_to_dict): its gateway
+# token at this index.
+_TOKEN_AT = 6
+
+
+def view_differences(replayed: dict[str, Any], shown: dict[str, Any],
+                     ) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The fields in which a view row differs from the replay, and both sides' values as
+    a finding may show them: a method's gateway token never (R-8.9), even when it is the
+    token that differs (the field is then named "methods (a gateway token)")."""
+    keys = sorted(k for k in replayed if replayed[k] != shown.get(k))
+    expected = {k: _shown(k, replayed[k]) for k in keys}
+    found = {k: _shown(k, shown.get(k)) for k in keys}
+    named = [f"{k} (a gateway token)" if expected[k] == found[k] else k for k in keys]
+    return named, expected, found
+
+
+def _shown(key: str, value: Any) -> Any:
+    if key != "methods" or not isinstance(value, list):
+        return value
+    return [[*m[:_TOKEN_AT], "***" if m[_TOKEN_AT] else None, *m[_TOKEN_AT + 1:]]
+            if isinstance(m, list) and len(m) > _TOKEN_AT else m for m in value]
+
+
 @dataclass(frozen=True)
 class Finding:
     category: str

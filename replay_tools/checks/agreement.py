@@ -10,7 +10,7 @@ from uuid import UUID
 
 from projections.codec import view_to_dict
 from projections.views import Row, ViewRecorderMixin
-from replay_tools.findings import Findings, Reporter
+from replay_tools.findings import Findings, Reporter, view_differences
 from replay_tools.reference import account_stream, view_json
 from replay_tools.stream import Stream
 
@@ -70,8 +70,7 @@ def _compare(s: Stream, row: Row, version: int, r: Reporter) -> None:
     if replayed is None:
         return
     shown = view_to_dict(row.view)
-    differing = sorted(k for k in replayed if replayed[k] != shown.get(k))
+    differing, expected, found = view_differences(replayed, shown)
     if differing:
         r.fail("agreement", "R-8.1",
-               f"the view differs from the replay in {', '.join(differing)}",
-               {k: replayed[k] for k in differing}, {k: shown.get(k) for k in differing})
+               f"the view differs from the replay in {', '.join(differing)}", expected, found)

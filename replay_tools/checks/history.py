@@ -16,7 +16,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from projections.views import ViewRecorderMixin
 from replay_tools.checks.agreement import rendered
-from replay_tools.findings import Findings, Reporter
+from replay_tools.findings import Findings, Reporter, view_differences
 from replay_tools.reference import RefState, fold
 
 ACCOUNTS_PAGE = 500
@@ -177,12 +177,11 @@ def _compare(row: tuple[int, str, str, str], replayed: dict[str, Any], at_max: s
     except ValueError:
         r.fail("agreement", "R-8.8", "the ledger_view_history row does not decode")
         return
-    differing = sorted(k for k in replayed if replayed[k] != shown.get(k))
+    differing, expected, found = view_differences(replayed, shown)
     if kept_at != at_max or kept_recorded != recorded_max:
         r.fail("agreement", "R-8.8", "the ledger_view_history row's times are not the "
                "events' (as-of and known-at answers would pick another version)",
                [at_max, recorded_max], [kept_at, kept_recorded])
     if differing:
         r.fail("agreement", "R-8.8", "the ledger_view_history row differs from the fold at "
-               f"its version in {', '.join(differing)}",
-               {k: replayed[k] for k in differing}, {k: shown.get(k) for k in differing})
+               f"its version in {', '.join(differing)}", expected, found)
