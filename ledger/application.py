@@ -44,7 +44,7 @@ from ledger.outcomes import parse, raw_field, rejected, replay
 from ledger.payments import Gateway, charge_id_of
 from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
-from ledger.results import AccountView, Result
+from ledger.results import AccountView, IfVersion, Result
 from ledger.saving import PlainSave
 from ledger.schedule import catch_up
 from ledger.settlement import TrackingGateway
@@ -146,13 +146,18 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
 
     # -- commands ------------------------------------------------------------------
 
-    def submit(self, raw: Any, *, principal: str | None = None) -> Result:
+    def submit(self, raw: Any, *, principal: str | None = None,
+               if_version: IfVersion | None = None) -> Result:
         """Decide one command (JSON text, dict or model) and record its events.
 
         Rejections are results too (`ok` false, `error` set): submit does not raise for
-        anything the sender can fix. `principal` (R-8.6) defaults to `self.principal`."""
+        anything the sender can fix. `principal` (R-8.6) defaults to `self.principal`.
+        `if_version` (HTTP's If-Match) decides the command only while its account is at
+        one of those versions, `version_mismatch` otherwise: checked against the state
+        the decision reads, so a concurrent writer that moves the account first makes
+        the save a write conflict, decided again and then refused."""
         with self._lock, self._settling():
-            return self._submit(raw, principal or self.principal)
+            return self._submit(raw, principal or self.principal, if_version=if_version)
 
     def submit_many(self, raws: Iterable[Any], chunk: int = 1000, *,
                     principal: str | None = None) -> list[Result]:
@@ -334,14 +339,18 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                           names, at, now, charge_id=_charge_id(ctx), principal=ctx.principal,
                           body=command.model_dump(mode="json", exclude_none=True))
 
-    def _submit(self, raw: Any, principal: str, fresh_id: str | None = None) -> Result:
+    def _submit(self, raw: Any, principal: str, fresh_id: str | None = None,
+                if_version: IfVersion | None = None) -> Result:
         parsed = parse(raw)
         if isinstance(parsed, Command) and parsed.command_id is None and fresh_id is None:
             fresh_id = new_command_id()  # one id for every attempt: the same gateway keys
         for attempt in range(MAX_ATTEMPTS):
             try:
+                # A conditional command looks its id up first: a retry of an accepted
+                # one answers as the first time, whatever the version is now (R-8.3).
                 return self._decide_and_save(parsed, principal, fresh_id,
-                                             optimistic=attempt == 0)
+                                             optimistic=attempt == 0 and if_version is None,
+                                             if_version=if_version)
             except IntegrityError:
                 # Another writer got there first: decide again from fresh state.
                 self._cache.drop()
@@ -357,7 +366,8 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                                      "send the command again (same command_id)", rule="R-8.3"))
 
     def _decide_and_save(self, parsed: Command | Result, principal: str,
-                         fresh_id: str | None, optimistic: bool = False) -> Result:
+                         fresh_id: str | None, optimistic: bool = False,
+                         if_version: IfVersion | None = None) -> Result:
         """Decide and record one command. `optimistic` skips looking the command id up
         first: an accepted repeat then fails on its command record's stream (the store
         refuses a second first event), a refused one is looked up below, and either way
@@ -368,6 +378,10 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             return early
         assert command is not None
         self._cache.sync_with_log()
+        if if_version is not None:
+            refusal = self._version_refusal(command, command_id, if_version)
+            if refusal is not None:
+                return refusal
         now = self.clock.now()
         at = command.at or now
         ctx = self._context(now, command_id, self._load, principal, command)
@@ -385,11 +399,17 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
                 return again
         if decision.error is not None and not decision.payment_failed:
             names: list[str] = []
-            if ctx.new_events():
-                # Drop what was decided; only the scheduled facts stay (R-8.4).
+            if ctx.new_events() and not ctx.added_own_events():
+                # Only scheduled facts were decided, on whichever accounts the decision
+                # read (an owner's renewals, say): facts of time, recorded as they are
+                # (R-8.4), as the batch path records them.
+                names = self._save(ctx, None)
+            elif ctx.new_events():
+                # Drop what the command decided; only the scheduled facts stay (R-8.4).
                 self._cache.forget(ctx.touched.values())
                 if decision.time_checked:
-                    names = self._record_scheduled_only(command, at, now, principal)
+                    names = self._record_scheduled_only(list(ctx.touched), at, now,
+                                                        principal)
             return rejected(command_id, command.account_id, decision.error, names)
         names = [type(e).__name__ for e in ctx.new_events()]
         record = None
@@ -401,16 +421,32 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         self._save(ctx, record)
         return result
 
-    def _record_scheduled_only(self, command: Command, at: datetime, now: datetime,
+    def _version_refusal(self, command: Command, command_id: str,
+                         if_version: IfVersion) -> Result | None:
+        """`version_mismatch` unless the account is at a version `if_version` names. An
+        account that does not exist matches no version: opening it is refused, any
+        other command is left to say `unknown_account` itself."""
+        acct = self._load(command.account_id)
+        if acct is None and command.type != "open_account":
+            return None
+        version = acct.version if acct is not None else None
+        if if_version.holds(version):
+            return None
+        now = "does not exist" if version is None else f"is at version {version}"
+        return rejected(command_id, command.account_id, LedgerError(
+            "version_mismatch", f"the account {now}, not {if_version.shown}", rule="R-8.3"))
+
+    def _record_scheduled_only(self, account_ids: list[str], at: datetime, now: datetime,
                                principal: str) -> list[str]:
         """R-8.4: a rejected command records nothing of its own, but the scheduled facts
-        that fell due before it are facts of time. Decide them again from fresh state."""
-        acct = self._load(command.account_id)
-        if acct is None:
-            return []
+        that fell due before it, on the accounts it read, are facts of time. Decide them
+        again from fresh state."""
         ctx = self._context(now, None, self._load, principal, None)
-        ctx.touch(acct)
-        catch_up(ctx, acct, at)
+        for account_id in account_ids:
+            acct = self._load(account_id)
+            if acct is not None:
+                ctx.touch(acct)
+                catch_up(ctx, acct, at)
         return self._save(ctx, None)
 
     def _save(self, ctx: Context, record: CommandRecord | None) -> list[str]:
@@ -434,8 +470,11 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         """Save in one transaction, and tell the cache where the log now ends. The
         policy versions these events are the first decided under are adopted in the same
         transaction (R-8.7)."""
+        # The captures these events record (a PaymentFailed's key records that nothing
+        # was captured under it: a capture found there anyway is settled, R-3.4).
         keys = [key for a in aggregates if isinstance(a, Account)
-                for e in a.pending_events if (key := getattr(e, "gateway_key", None))]
+                for e in a.pending_events if (key := getattr(e, "gateway_key", None))
+                and not isinstance(e, Account.PaymentFailed)]
         adoption = self._adopting(aggregates)
         try:
             recordings = self.save(*(() if adoption is None else (adoption,)), *aggregates)

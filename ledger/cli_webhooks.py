@@ -55,7 +55,10 @@ def run_webhooks(args: argparse.Namespace, open_ledger: Callable[[], Ledger]) ->
     try:
         return _run(app, args)
     except EndpointError as exc:
-        print(f"ledger: {exc.code}: {exc.message}", file=sys.stderr)
+        from ledger.store_errors import safe_message
+
+        print(f"ledger: {exc.code}: {safe_message(exc.message, args.store)}",
+              file=sys.stderr)  # the id sent is echoed escaped
         return EXIT_NOT_FOUND if exc.code == "not_found" else EXIT_USAGE
     finally:
         app.close()

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -101,7 +102,15 @@ Money = Annotated[Decimal, BeforeValidator(_to_money),
                                   "examples": ["14.99"]})]
 Instant = Annotated[datetime, BeforeValidator(_to_instant)]
 Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
-Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True)]
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must say something: not only spaces")
+    return text
+
+
+# Why a command is sent: free text; a required reason of spaces says nothing.
+Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True),
+                   AfterValidator(_not_blank)]
 
 
 class Command(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -102,3 +103,16 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class IfVersion:
+    """A command's precondition on its account's version (HTTP's If-Match, RFC 9110):
+    one of `versions`, or any version at all (`*`: the account exists) when None.
+    `shown` is how the caller wrote it, for the refusal's message."""
+
+    versions: frozenset[int] | None
+    shown: str
+
+    def holds(self, version: int | None) -> bool:
+        return version is not None and (self.versions is None or version in self.versions)

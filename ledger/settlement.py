@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from ledger.payments import BACKUP_SUFFIX, Gateway
+from ledger.payments import BACKUP_SUFFIX, Gateway, GatewayKeyConflict
 from ledger.state import AccountState, Method
 
 FreshState = Callable[[str], AccountState | None]  # account id -> its state, read anew
@@ -32,7 +32,15 @@ class TrackingGateway:
         self.committed: set[str] = set()
 
     def charge(self, key: str, account_id: str, method: Method, amount: Decimal) -> bool:
-        approved = self.inner.charge(key, account_id, method, amount)
+        try:
+            approved = self.inner.charge(key, account_id, method, amount)
+        except GatewayKeyConflict:
+            # The key was first captured with another method or amount (a run that died
+            # before its commit, then the account changed): this decision cannot record
+            # that capture, so it is settled with the others when the call ends,
+            # voided unless another writer recorded it (R-3.4: never left).
+            self.captured[key] = account_id
+            raise
         if approved:
             self.captured[key] = account_id
         return approved
@@ -48,8 +56,10 @@ class TrackingGateway:
 
     @property
     def committed_count(self) -> int:
-        """Captures recorded so far in this call (a billing run's summary)."""
-        return len(self.committed)
+        """Captures recorded so far in this call (a billing run's summary): approved
+        keys that a commit recorded (a declined attempt's key is committed too, with
+        its PaymentFailed, but captured nothing)."""
+        return sum(1 for key in self.committed if key in self.captured)
 
     def settle(self, fresh_state: FreshState) -> list[str]:
         """Void what no decision recorded or will record; answer the voided keys."""

@@ -19,7 +19,6 @@ from ledger.cli_support import (
     UsageError,
     add_command,
     build_tool_parser,
-    day,
     emit,
     instant,
     require_existing_store,
@@ -212,11 +211,24 @@ def _balance(app: Ledger, args: argparse.Namespace) -> int:
 
 
 def _statement(app: Ledger, args: argparse.Namespace) -> int:
-    from replay_tools.statement import render_csv, render_json, render_text, statement
+    from replay_tools.statement import (
+        bounds_in_order,
+        parse_bound,
+        render_csv,
+        render_json,
+        render_text,
+        statement,
+    )
 
-    start, end = day(args.start, "--from"), day(args.end, "--to")
-    if start is not None and end is not None and start > end:
-        raise UsageError(f"--from {start} is after --to {end}")
+    def bound(text: str | None, option: str) -> Any:
+        try:
+            return parse_bound(text) if text is not None else None
+        except ValueError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+
+    start, end = bound(args.start, "--from"), bound(args.end, "--to")
+    if not bounds_in_order(start, end):
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
     rows = statement(app, args.account, start, end)
     if args.csv:
         sys.stdout.write(render_csv(rows))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from replay_tools.log import read_log
+from replay_tools.reference import charge_id_of
 
 CHARGE_EVENTS = ("MembershipCharged", "ConnectsPurchased")
 
@@ -139,15 +140,19 @@ def reconcile(app: Any, report: str | None = None, void_orphans: bool = False,
     # A processor's report names no account: the recorded charge under the key does.
     owners = {r.key: r.account_id for r in (*charges, *refunds)}
     _repeated_lines(out, lines, owners)
-    _match(out, live, charges, "capture", voided=set(captures) - set(live))
-    _match(out, given_back, refunds, "refund", voided=set())
+    charge_owners = {charge_id_of(r.key): r.account_id for r in charges}
+    _match(out, live, charges, "capture", set(captures) - set(live), charge_owners)
+    _match(out, given_back, refunds, "refund", set(), charge_owners)
     if void_orphans and not report:
         _void_orphans(app, out)
     return out
 
 
 def _match(out: Reconciliation, gateway: dict[str, GatewayLine], recorded: list[Recorded],
-           what: str, voided: set[str]) -> None:
+           what: str, voided: set[str], charge_owners: dict[str, str]) -> None:
+    """`charge_owners`: charge id -> account. A refund's key names the charge it gives
+    back (`refund:<charge id>`), so an orphan refund of a recorded charge is that
+    charge's account's; an orphan nobody can place has a null account."""
     by_key: dict[str, list[Recorded]] = defaultdict(list)
     for r in recorded:
         by_key[r.key].append(r)
@@ -170,8 +175,8 @@ def _match(out: Reconciliation, gateway: dict[str, GatewayLine], recorded: list[
                                                first.amount, gateway_method=line.method_id))
     for key, line in gateway.items():
         if key not in by_key:
-            out.differences.append(_difference(f"orphan_{what}", line.account_id, key,
-                                               line.amount))
+            owner = line.account_id or charge_owners.get(key.removeprefix("refund:")) or None
+            out.differences.append(_difference(f"orphan_{what}", owner, key, line.amount))
 
 
 def _repeated_lines(out: Reconciliation, lines: list[GatewayLine],
@@ -184,7 +189,7 @@ def _repeated_lines(out: Reconciliation, lines: list[GatewayLine],
             seen[(line.key, line.kind)].append(line)
     for (key, kind), same in seen.items():
         if len(same) > 1:
-            account = same[0].account_id or owners.get(key, "")
+            account = same[0].account_id or owners.get(key) or None
             out.differences.append(_difference(f"duplicate_{kind}", account, key,
                                                same[0].amount, count=len(same)))
 
@@ -202,7 +207,7 @@ def _void_orphans(app: Any, out: Reconciliation) -> None:
     out.differences = kept
 
 
-def _difference(kind: str, account_id: str, key: str, amount: Decimal,
+def _difference(kind: str, account_id: str | None, key: str, amount: Decimal,
                 **more: Any) -> dict[str, Any]:
     return {"kind": kind, "account_id": account_id, "key": key, "amount": str(amount), **more}
 
@@ -211,11 +216,11 @@ def render_text(result: Reconciliation) -> str:
     lines = [f"captures {result.captures}  recorded charges {result.recorded}  "
              f"refunds {result.refunds}  recorded refunds {result.recorded_refunds}"]
     for d in result.voided:
-        lines.append(f"voided   {d['account_id']}  {d['key']}  {d['amount']}")
+        lines.append(f"voided   {d['account_id'] or '?'}  {d['key']}  {d['amount']}")
     for d in result.differences:
         extra = "  ".join(f"{k} {v}" for k, v in d.items()
                           if k not in ("kind", "account_id", "key", "amount"))
-        lines.append(f"{d['kind']}  {d['account_id']}  {d['key']}  {d['amount']}  {extra}"
+        lines.append(f"{d['kind']}  {d['account_id'] or '?'}  {d['key']}  {d['amount']}  {extra}"
                      .rstrip())
     lines.append("clean" if result.clean else f"{len(result.differences)} differences")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -111,8 +111,38 @@ def _method_label(view: Any, method_id: str | None) -> str | None:
     return str(getattr(method, "method", None) or method_id)
 
 
-def statement(app: Ledger, account_id: str, start: date | None = None,
-              end: date | None = None) -> list[Movement]:
+Bound = date | datetime  # a day (whole, both ends included) or an instant
+
+
+def parse_bound(text: str) -> Bound:
+    """A statement's `from` or `to`: an ISO 8601 date (the whole day) or datetime (that
+    instant), in the ledger's range; ValueError otherwise."""
+    from ledger.clock import parse_instant
+
+    moment = parse_instant(text)  # the range check and the message, for both forms
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return moment
+
+
+def _within(at: datetime, start: Bound | None, end: Bound | None) -> bool:
+    if start is not None and (at < start if isinstance(start, datetime)
+                              else at.date() < start):
+        return False
+    return end is None or (at <= end if isinstance(end, datetime) else at.date() <= end)
+
+
+def bounds_in_order(start: Bound | None, end: Bound | None) -> bool:
+    if start is None or end is None:
+        return True
+    first = start if isinstance(start, datetime) else datetime.combine(start, time(), UTC)
+    last = end if isinstance(end, datetime) else datetime.combine(end, time.max, UTC)
+    return first <= last
+
+
+def statement(app: Ledger, account_id: str, start: Bound | None = None,
+              end: Bound | None = None) -> list[Movement]:
     state = AccountState()
     rows = []
     for event in account_events(app, account_id):
@@ -126,7 +156,7 @@ def statement(app: Ledger, account_id: str, start: date | None = None,
             charged = -charged  # money given back
         if after == before and charged is None and name not in ALWAYS_SHOWN:
             continue
-        if (start and event.at.date() < start) or (end and event.at.date() > end):
+        if not _within(event.at, start, end):
             continue
         paid_by = None
         if charged is not None:
@@ -177,10 +207,15 @@ def _inert(cell: Any) -> Any:
     return cell
 
 
+def row_json(row: Movement) -> dict[str, Any]:
+    """One movement as JSON, for `statement --json` and the HTTP statement alike: null
+    stays null (CSV writes an empty cell), instants to the second in UTC."""
+    return {k: v if v is None or isinstance(v, int) else _cell(v)
+            for k, v in asdict(row).items()}
+
+
 def render_json(rows: list[Movement]) -> str:
-    # Nothing is null, as in the HTTP statement's JSON (CSV writes an empty cell).
-    return "\n".join(json.dumps({k: v if v is None or isinstance(v, int) else _cell(v)
-                                 for k, v in asdict(row).items()}) for row in rows)
+    return "\n".join(json.dumps(row_json(row)) for row in rows)
 
 
 def render_text(account_id: str, rows: list[Movement]) -> str:
@@ -202,6 +237,14 @@ def _signed(value: Decimal | int) -> str:
     return f"{value:+}" if value else "0"
 
 
+def _shown_in_detail(m: Movement) -> bool:
+    """Whether the detail already says the reason: a fact's own reason leads an expiry's
+    detail ("age; lots …") and ends a declined payment's ("… declined: REASON"). A
+    command's reason that merely occurs in the detail's words is still shown."""
+    reason = m.reason or ""
+    return m.detail.startswith(f"{reason};") or m.detail.endswith(f": {reason}")
+
+
 def _who(m: Movement) -> str:
     """R-8.6: who sent the call behind the line (for a scheduled fact, the call that
     recorded it), as whom, and why; text from input escaped (R-8.9)."""
@@ -209,5 +252,5 @@ def _who(m: Movement) -> str:
         return ""
     who = escape_text(m.principal or "?")
     acting = f" as {escape_text(m.actor)}" if m.actor else ""
-    why = f": {escape_text(m.reason)}" if m.reason and m.reason not in m.detail else ""
+    why = f": {escape_text(m.reason)}" if m.reason and not _shown_in_detail(m) else ""
     return f"  [by {who}{acting}{why}]"

@@ -32,7 +32,8 @@ from ledger.application import Ledger
 from ledger.commands import COMMAND_KINDS, COMMAND_MODELS, MARKETPLACE_OPERATION, command_kind
 from ledger.errors import LedgerError, StoredEventsUnreadable
 from ledger.outcomes import parse, raw_field, rejected
-from ledger.results import AccountView, Result, to_jsonable
+from ledger.redaction import escape_text
+from ledger.results import AccountView, IfVersion, Result, to_jsonable
 from ledger.screening import contains_pan, decode_json
 from ledger.store_errors import store_failure_types
 from ledger.stores import MAX_POSITION
@@ -299,8 +300,12 @@ def _errors(app: FastAPI) -> None:
         # wherever GET is, as every GET path answers it.
         headers = dict(exc.headers) if exc.headers else {}
         allowed = [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+        if exc.status_code == 405:
+            allowed = _methods_of_path(request, allowed)
         if "GET" in allowed and "HEAD" not in allowed:
-            headers["Allow"] = ", ".join([*allowed, "HEAD"])
+            allowed.append("HEAD")
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
         return problem(exc.status_code, code, str(exc.detail), "", headers=headers or None)
 
     @app.exception_handler(ValueError)
@@ -531,7 +536,8 @@ def _routes(app: FastAPI) -> None:
             with HELD.use() as ledger:
                 ledger.recorder.max_notification_id()
         except Exception:
-            return problem(503, "store_unavailable", "the store does not answer", "")
+            return problem(503, "store_unavailable", "the store does not answer", "",
+                           headers={"Retry-After": "5"})  # as every /v1 path says it
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
@@ -564,11 +570,8 @@ def _routes(app: FastAPI) -> None:
                 refusal = _conflict_first(ledger, raw, refusal)
             return result_problem(refusal.to_json())
         with HELD.use() as ledger:
-            if if_match is not None:
-                mismatch = _version_mismatch(ledger, raw, if_match)
-                if mismatch is not None:
-                    return mismatch
-            result = ledger.submit(raw, principal=key.key_id)
+            result = ledger.submit(raw, principal=key.key_id,
+                                   if_version=None if if_match is None else _if_version(if_match))
         metrics.count_command(raw, result)
         answer = result.to_json()
         if not result.ok:
@@ -643,21 +646,26 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/v1/accounts/{id}/statement", tags=["accounts"])
     def account_statement(request: Request, account_id: AccountId,
-                          from_: Annotated[date | None, Query(alias="from")] = None,
-                          to: date | None = None,
+                          from_: Annotated[str | None, Query(
+                              alias="from", description="an ISO 8601 date (the whole day)"
+                              " or datetime (that instant)")] = None,
+                          to: Annotated[str | None, Query(
+                              description="as `from`; a date includes its whole day")] = None,
                           _: ApiKey = Depends(scoped("accounts:read"))) -> Response:  # noqa: B008
-        from replay_tools.statement import render_csv
+        from replay_tools.statement import bounds_in_order, render_csv, row_json
         from service.queries import account_statement as query
 
+        start, end = _statement_bound(from_, "from"), _statement_bound(to, "to")
+        if not bounds_in_order(start, end):
+            raise LedgerError("validation_error", f"from {escape_text(from_ or '')} is after "
+                              f"to {escape_text(to or '')}", rule="R-8.4")
         with HELD.use() as ledger:
             ledger.account(account_id)  # unknown_account before anything else
-            rows = query(ledger, account_id, from_, to)
+            rows = query(ledger, account_id, start, end)
         if _wants_csv(request.headers.get("accept", "")):
             return Response(render_csv(rows), media_type="text/csv")
-        from dataclasses import asdict
-
-        return JSONResponse({"account_id": account_id,
-                             "data": [to_jsonable(asdict(r)) for r in rows]})
+        # The same rows as `ledger-replay statement --json` prints (HTTP.md: same results).
+        return JSONResponse({"account_id": account_id, "data": [row_json(r) for r in rows]})
 
     @app.get("/v1/events", tags=["feed"], response_model=Page)
     def events(after: Position = 0, limit: Limit = 100,
@@ -737,6 +745,33 @@ def _instant(value: str | None) -> str | None:
     return value
 
 
+def _methods_of_path(request: Request, allowed: list[str]) -> list[str]:
+    """Every method some route of this path takes: Starlette's 405 names only the first
+    route whose path matched, and one path may have several (the webhook endpoints'
+    list and creation)."""
+    from starlette.routing import Match
+
+    methods = list(allowed)
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        # (Asked of the routes by method: an included router's routes sit inside it.)
+        scope = {**request.scope, "method": method}
+        if method not in methods and any(
+                route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            methods.append(method)
+    return methods
+
+
+def _statement_bound(text: str | None, name: str) -> Any:
+    """`from` / `to` of a statement, read as `ledger-replay statement` reads them."""
+    from replay_tools.statement import parse_bound
+
+    try:
+        return parse_bound(text) if text is not None else None
+    except ValueError as exc:
+        raise LedgerError("validation_error", f"{name}: {escape_text(str(exc))}",
+                          rule="R-8.4") from None
+
+
 def _wants_csv(accept: str) -> bool:
     """Content negotiation for the statement (RFC 9110 quality values): CSV when the
     client prefers `text/csv` to JSON (`application/json`, `application/*`, `*/*`)."""
@@ -770,29 +805,16 @@ def _resume(cursor: str | None, after: int) -> int:
     return int(cursor)
 
 
-def _version_mismatch(ledger: Ledger, raw: Any, if_match: str) -> Response | None:
-    account_id = raw_field(raw, "account_id")
-    if account_id is None:
-        return None
-    # RFC 9110 13.1.1: `*` matches any current version, a list matches if one of its
-    # tags does, and the comparison is strong (a weak `W/"3"` matches nothing). A bare
-    # `3` is taken as `"3"`, as the service always has.
+def _if_version(if_match: str) -> IfVersion:
+    """If-Match as the ledger checks it (RFC 9110 13.1.1): `*` matches any version of an
+    account that exists, a list matches if one of its tags does, and the comparison is
+    strong (a weak `W/"3"` matches nothing, nor does a tag that is not a version). A
+    bare `3` is taken as `"3"`, as the service always has."""
     tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
-    expected = ", ".join(tags) or if_match
-    try:
-        version = ledger.account(account_id).version
-    except LedgerError:
-        return None  # the command itself says unknown_account
-    if "*" in tags or f'"{version}"' in tags or str(version) in tags:
-        return None
-    command_id = raw_field(raw, "command_id")
-    # Not for a command the ledger will refuse as it reads it: that refusal comes first
-    # (R-8.5), and a version must not answer a key that may not send it.
-    if not (command_id and ledger.was_accepted(command_id)) and not _invalid(raw):
-        # (A retry of an accepted command is answered as the first time, R-8.3: the
-        # version it was conditional on has moved by its own events.)
-        return problem(412, "version_mismatch",
-                       f"the account is at version {version}, not {expected}", "R-8.3",
-                       command_id=raw_field(raw, "command_id"), account_id=account_id,
-                       events=[])
-    return None
+    shown = escape_text(", ".join(tags) or if_match)  # echoed in the refusal (R-8.9)
+    if "*" in tags:
+        return IfVersion(None, shown)
+    versions = {int(t) for tag in tags
+                if (t := tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
+                .isdigit() and t.isascii() and len(t) <= 19}
+    return IfVersion(frozenset(versions), shown)

@@ -138,7 +138,9 @@ def _keys(ledger: Any, args: argparse.Namespace) -> int:
         print(f"{key.key_id} revoked")
         return 0
     except KeyError_ as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
+        from ledger.store_errors import safe_message
+
+        print(f"ledger: {safe_message(str(exc), args.store)}", file=sys.stderr)
         return 2
 
 

@@ -62,7 +62,10 @@ class Endpoint:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url.strip()) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url.strip()) if isinstance(url, str) else None
+    except ValueError:  # an unclosed "[" of an IPv6 host, say
+        parts = None
     if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
             or len(url) > MAX_URL):
         raise EndpointError("validation_error", "an endpoint URL must be http:// or https:// "

@@ -296,3 +296,34 @@ def test_r3_4_a_declined_command_sent_again_after_its_card_changed_names_the_fix
     assert results[6]["charge_id"] == charge_id_of(command_payment_key("u-2", "upgrade"))
     code, out = reconcile(url)
     assert code == 0 and out["differences"] == [], out
+
+
+def test_r3_4_a_capture_orphaned_by_a_crash_is_voided_when_the_retry_decides_otherwise(
+        tmp_path: Path) -> None:
+    """Killed right after the capture of an upgrade, then the account's primary card
+    changes and the same command is sent again: it cannot be paid under its id (another
+    method), so the first capture, which no decision will record, is voided at once
+    (R-3.4: never left) and reconcile is clean without `--void-orphans`."""
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    card = {"type": "add_billing_method", "account_id": "fl-1", "method": "card",
+            "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+    opening = [{"type": "open_account", "account_id": "fl-1", "kind": "freelancer",
+                "at": "2017-01-02"},
+               {**card, "method_id": "m-a", "token": "tok_ok_a", "at": "2017-01-02"}]
+    upgrade = {"type": "upgrade_plan", "account_id": "fl-1", "command_id": "u-1",
+               "at": "2017-01-04"}
+    assert run(["--store", url, "--clock", CLOCK, "submit"], stdin=jsonl(opening)
+               ).returncode == 0
+    killed = run(["--store", url, "--clock", CLOCK, "submit"], stdin=jsonl([upgrade]),
+                 LEDGER_GATEWAY_FAIL_AFTER="1")
+    assert killed.returncode == -9, killed.stderr
+    code, out = reconcile(url)
+    assert code == 1 and [d["kind"] for d in out["differences"]] == ["orphan_capture"]
+    later = [{**card, "method_id": "m-b", "token": "tok_ok_b", "at": "2017-01-05"},
+             {"type": "make_primary_method", "account_id": "fl-1", "method_id": "m-b",
+              "at": "2017-01-05"}, {**upgrade, "at": "2017-01-06"}]
+    done = run(["--store", url, "--clock", CLOCK, "submit"], stdin=jsonl(later))
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert results[2]["error"]["code"] == "payment_failed", results[2]
+    code, out = reconcile(url)
+    assert code == 0 and out["differences"] == [] and out["captures"] == 0, out

@@ -403,6 +403,8 @@ def test_a_store_that_stops_answering_is_503_and_the_service_recovers(tmp_path: 
                 assert r.status_code == 503, r.text
                 assert r.json()["code"] == "store_unavailable" and r.headers["retry-after"]
                 assert "postgresql://" not in r.text and database not in r.text
+                ready = httpx.get(f"{server.url}/readyz", timeout=30)
+                assert ready.status_code == 503 and ready.headers["retry-after"] == "5"
             finally:
                 admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
             for _ in range(30):  # the pool reconnects on its own
