@@ -4,11 +4,13 @@ ledger has decided under, kept in the store so that the catalog cannot change un
 One stream (`ADOPTIONS_ID`) holds a `PolicyVersionAdopted` event per adopted version, in
 the order adopted, each chained to the one before (`prev_hash`). It is saved in the
 transaction of the first command or billing date decided under the version
-(ledger/application.py, `_save_noted`): a decision dated D adopts every catalog version
-that starts on or before D. One stream, so that opening a store reads every adopted
-version in one lookup (a catalog that lacks one is refused too), and two writers adopting
-at once meet as a write conflict on that stream: the loser reads what the winner
-adopted, compares it with its own catalog and decides again.
+(ledger/application.py, `_save_noted`): an event is decided under the version in force
+on its date, or the one it names (`policy_version`); a store written before adoptions
+existed adopts every version up to its first adoption's date. One stream, so that
+opening a store reads every adopted version in one lookup (a catalog that lacks one is
+refused too), and two writers adopting at once meet as a write conflict on that stream:
+the loser reads what the winner adopted, compares it with its own catalog and decides
+again.
 
 What is here is data and comparison only (no decision), so the audit may use it too:
 
@@ -24,7 +26,7 @@ What is here is data and comparison only (no decision), so the audit may use it 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -94,9 +96,8 @@ class PolicyAdoption(Aggregate):
 
     @property
     def decided_through(self) -> date | None:
-        """The effective date of the latest decision that adopted a version: every
-        version starting on or before it was in the catalog then, or it would have been
-        adopted with the others (a decision dated D adopts every version up to D)."""
+        """The effective date of the latest decision that adopted a version (the ledger
+        takes the later of this and its accounts' latest fact)."""
         return self.latest_at.date() if self.latest_at is not None else None
 
     @property
@@ -145,17 +146,26 @@ def _field_differences(path: str, held: Any, given: Any) -> list[str]:
 
 
 def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
-                        decided_through: date | None = None) -> list[str]:
+                        decided_through: Callable[[], date | None] | None = None,
+                        ) -> list[str]:
     """One line per difference between the catalog and the adopted versions (by name),
-    and per version the catalog adds on or before `decided_through` (the past that was
-    decided without it: replaying it would give other results)."""
+    and per version the catalog adds inside the decided past: starting after the first
+    adopted version and on or before `decided_through` (the latest date decided; asked
+    only when there is such a version), it would take over dates that were decided
+    without it, and replaying them would give other results. A version wholly before
+    every adopted one was never in force for anything decided: it may be added or
+    changed."""
     lines: list[str] = []
-    if decided_through is not None:
+    starts = [date.fromisoformat(str(c["effective_from"])) for c in adopted.values()
+              if "effective_from" in c]
+    candidates = [v for v in catalog.versions if v.name not in adopted
+                  and starts and v.effective_from > min(starts)]
+    through = decided_through() if decided_through is not None and candidates else None
+    if through is not None:
         lines += [f"version {v.name}: new, but starts {v.effective_from.isoformat()}, on or"
-                  f" before {decided_through.isoformat()}, already decided without it"
+                  f" before {through.isoformat()}, already decided without it"
                   " (a new version takes a later effective_from)"
-                  for v in catalog.versions
-                  if v.name not in adopted and v.effective_from <= decided_through]
+                  for v in candidates if v.effective_from <= through]
     for name in sorted(adopted):
         held = dict(adopted[name])
         try:
@@ -169,7 +179,7 @@ def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any
 
 
 def check_catalog(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
-                  decided_through: date | None = None) -> None:
+                  decided_through: Callable[[], date | None] | None = None) -> None:
     differences = catalog_differences(catalog, adopted, decided_through)
     if differences:
         raise LedgerError(

@@ -7,6 +7,7 @@ transaction (with the command record) -> views -> queries.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import random
@@ -41,7 +42,7 @@ from ledger.gateway import SimulatedGateway, journal_for
 from ledger.handlers.context import Context
 from ledger.idempotency import CommandRecord, command_uuid, new_command_id, new_record
 from ledger.outcomes import parse, raw_field, rejected, replay
-from ledger.payments import Gateway, charge_id_of
+from ledger.payments import BACKUP_SUFFIX, Gateway, charge_id_of
 from ledger.policy import Catalog, load_catalog
 from ledger.recorders import DOMAIN_EVENTS, InlineViews
 from ledger.results import AccountView, IfVersion, Result
@@ -200,7 +201,16 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         try:
             yield
         finally:
-            self.gateway.settle(self._fresh_state)
+            self.gateway.settle(self._fresh_state, self._payer_of)
+
+    def _payer_of(self, key: str) -> str | None:
+        """The account that accepted the command a command's payment key names, if any
+        (`cmd:<command id>:<purpose>`, R-3.4)."""
+        if not key.startswith("cmd:"):
+            return None
+        command_id = key.removesuffix(BACKUP_SUFFIX)[4:].rpartition(":")[0]
+        record = self._accepted_command(command_id) if command_id else None
+        return record.account_id if record is not None else None
 
     def _fresh_state(self, account_id: str) -> AccountState | None:
         self._cache.forget_ids([account_uuid(account_id)])
@@ -498,7 +508,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
             self._adoption = None
         self._adoption_read = True
         if check:
-            check_catalog(self.catalog, self.adopted, self.decided_through)
+            check_catalog(self.catalog, self.adopted, lambda: self.decided_through)
 
     @property
     def adopted(self) -> dict[str, dict[str, Any]]:
@@ -509,10 +519,13 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
 
     @property
     def decided_through(self) -> date | None:
-        """The latest effective date a version was adopted at (R-8.7)."""
+        """The latest date the store decided anything for (R-8.7): its accounts' latest
+        fact, or the latest decision that adopted a version (whichever is later)."""
         if not self._adoption_read:
             self._read_adoption()
-        return self._adoption.decided_through if self._adoption is not None else None
+        dates = [d for d in (self._adoption.decided_through if self._adoption else None,
+                             self.views.latest_fact_day()) if d is not None]
+        return max(dates) if dates else None
 
     def adopted_versions(self) -> list[dict[str, Any]]:
         """Each adopted version's name, start and SHA-256, in the order adopted."""
@@ -525,19 +538,34 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
     def _adopting(self, aggregates: Iterable[Account | CommandRecord]
                   ) -> PolicyAdoption | None:
         """The adoption log with the versions these pending events are the first decided
-        under, or None when every one is adopted already. A decision dated D adopts every
-        catalog version that starts on or before D (a catch-up of billing dates before D,
-        or a cycle's anchor, may have used an earlier one)."""
-        events: list[Any] = [e for a in aggregates for e in a.pending_events]
+        under, or None when every one is adopted already (R-8.7). An event is decided
+        under the version in force on its own date (R-0), and an event that names the
+        version it used (`policy_version`) under that one. Adopting also freezes every
+        version passed over between the first version used and the latest date decided
+        (a version whose months saw no event is still part of the decided past), and a
+        store written before adoptions existed adopts, on its first adoption, every
+        version up to that date: its history was decided without records of its own."""
+        events: list[Any] = [e for a in aggregates if isinstance(a, Account)
+                             for e in a.pending_events]
         if not events:
             return None
-        at: datetime = max(e.at for e in events)
         held = self.adopted
+        used = {name for e in events
+                if (name := getattr(e, "policy_version", None)) is not None}
+        for day in {e.at.date() for e in events}:
+            with contextlib.suppress(LedgerError):  # refused before it got here
+                used.add(self.catalog.version_on(day).name)
+        if used <= held.keys():
+            return None  # the common case: nothing new, and no query
+        at: datetime = max(e.at for e in events)
+        through = max(d for d in (at.date(), self.views.latest_fact_day()) if d is not None)
+        legacy = self._adoption is None and self.views.holds_accounts()
+        starts = [v.effective_from for v in self.catalog.versions
+                  if v.name in used or v.name in held]
+        first = date.min if legacy else min(starts)
         due = [v for v in self.catalog.versions
-               if v.effective_from <= at.date() and v.name not in held]
-        if not due:
-            return None
-        return adopt(self._adoption, due, at, max(e.timestamp for e in events))
+               if v.name not in held and first <= v.effective_from <= through]
+        return adopt(self._adoption, due, at, max(e.timestamp for e in events)) if due else None
 
     def _load_uuid(self, uid: UUID) -> Account | None:
         acct = self._cache.get(uid)

@@ -234,15 +234,16 @@ def _check_against_store(args: argparse.Namespace, catalog: Any) -> int:
     ledger = Ledger(store, clock=make_clock(args.clock), catalog=default_catalog(),
                     gateway=SimulatedGateway(journal_for(store)), catalog_from_store=True)
     try:
-        adopted, decided_through = ledger.adopted, ledger.decided_through
+        adopted = ledger.adopted
+        differences = catalog_differences(catalog, adopted, lambda: ledger.decided_through)
     finally:
         ledger.close()
-    differences = catalog_differences(catalog, adopted, decided_through)
     for line in differences:
         emit(f"policy_mismatch: {line}")
     if differences:
         return EXIT_REJECTED
-    emit(f"ok: agrees with the {len(adopted)} versions the store adopted"
+    versions = "version" if len(adopted) == 1 else "versions"
+    emit(f"ok: agrees with the {len(adopted)} {versions} the store adopted"
          + (f" ({', '.join(adopted)})" if adopted else ""))
     return EXIT_OK
 

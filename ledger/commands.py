@@ -108,9 +108,12 @@ def _not_blank(text: str) -> str:
     return text
 
 
-# Why a command is sent: free text; a required reason of spaces says nothing.
-Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True),
-                   AfterValidator(_not_blank)]
+# Why a command is sent: free text.
+Reason = Annotated[str, Field(min_length=1, max_length=500, strict=True)]
+# The reason a correction must give: spaces alone say nothing. (Only there: an
+# optional reason of spaces was always accepted, and a retry of such a command must
+# still be answered as the first time, R-8.3.)
+RequiredReason = Annotated[Reason, AfterValidator(_not_blank)]
 
 
 class Command(BaseModel):
@@ -372,7 +375,7 @@ class GrantConnects(Command):
 
     type: Literal["grant_connects"]
     quantity: Quantity
-    reason: Reason
+    reason: RequiredReason
     expires_on: Day | None = None
 
 
@@ -381,7 +384,7 @@ class RefundCharge(Command):
 
     type: Literal["refund_charge"]
     charge_id: ChargeId
-    reason: Reason
+    reason: RequiredReason
 
 
 COMMAND_MODELS: tuple[type[Command], ...] = (

@@ -111,8 +111,9 @@ class IfVersion:
     one of `versions`, or any version at all (`*`: the account exists) when None.
     `shown` is how the caller wrote it, for the refusal's message."""
 
-    versions: frozenset[int] | None
+    versions: frozenset[str] | None  # the tags' contents, compared as text (strong)
     shown: str
 
     def holds(self, version: int | None) -> bool:
-        return version is not None and (self.versions is None or version in self.versions)
+        return version is not None and (self.versions is None
+                                        or str(version) in self.versions)

@@ -35,10 +35,11 @@ class TrackingGateway:
         try:
             approved = self.inner.charge(key, account_id, method, amount)
         except GatewayKeyConflict:
-            # The key was first captured with another method or amount (a run that died
-            # before its commit, then the account changed): this decision cannot record
-            # that capture, so it is settled with the others when the call ends,
-            # voided unless another writer recorded it (R-3.4: never left).
+            # The key was first captured with another method or amount: a run that died
+            # before its commit (then the account changed), or the same command id sent
+            # for another account. This decision cannot record that capture, so it is
+            # settled with the others when the call ends: voided unless some account
+            # recorded it (R-3.4: never left).
             self.captured[key] = account_id
             raise
         if approved:
@@ -57,12 +58,14 @@ class TrackingGateway:
     @property
     def committed_count(self) -> int:
         """Captures recorded so far in this call (a billing run's summary): approved
-        keys that a commit recorded (a declined attempt's key is committed too, with
-        its PaymentFailed, but captured nothing)."""
+        keys that a commit recorded."""
         return sum(1 for key in self.committed if key in self.captured)
 
-    def settle(self, fresh_state: FreshState) -> list[str]:
-        """Void what no decision recorded or will record; answer the voided keys."""
+    def settle(self, fresh_state: FreshState,
+               owner_of: Callable[[str], str | None] = lambda key: None) -> list[str]:
+        """Void what no decision recorded or will record; answer the voided keys.
+        `owner_of(key)`: the account that accepted the command a `cmd:` key belongs to
+        (a command id sent again for another account meets that account's capture)."""
         voided = []
         for key, account_id in self.captured.items():
             if key in self.committed:
@@ -70,6 +73,11 @@ class TrackingGateway:
             state = fresh_state(account_id)
             if state is not None and key in state.captured_keys:
                 continue  # another writer recorded this very capture
+            owner = owner_of(key)
+            if owner is not None and owner != account_id:
+                owners_state = fresh_state(owner)
+                if owners_state is not None and key in owners_state.captured_keys:
+                    continue  # the command was accepted for another account, paid so
             if _still_claimable(key, state):
                 continue
             self.inner.void(key)

@@ -380,6 +380,21 @@ class ViewRecorderMixin(ViewSQL):
                 (through.isoformat(), after, limit))
             return [str(_columns(r, 1)[0]) for r in c.fetchall()]
 
+    def holds_accounts(self) -> bool:
+        """Whether any account has a view (a store with a history already)."""
+        with self.read_transaction() as c:
+            c.execute("SELECT 1 FROM ledger_view_accounts LIMIT 1")
+            return c.fetchone() is not None
+
+    def latest_fact_day(self) -> date | None:
+        """The date of the latest effective time of any account's events (R-8.7: how far
+        the store has decided); one pass over the accounts' rows."""
+        with self.read_transaction() as c:
+            c.execute("SELECT MAX(at_max) FROM ledger_view_accounts")
+            found = c.fetchone()
+        latest = _columns(found, 1)[0] if found is not None else None
+        return date.fromisoformat(str(latest)[:10]) if latest else None
+
     def all_account_ids(self) -> list[str]:
         with self.read_transaction() as c:
             c.execute("SELECT account_id FROM ledger_view_accounts ORDER BY account_id")

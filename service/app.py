@@ -598,7 +598,9 @@ def _routes(app: FastAPI) -> None:
         results = [refusal if refusal is not None else next(decided) for _, refusal in checked]
         for (c, _), r in zip(checked, results, strict=True):
             metrics.count_command(c, r)
-        return JSONResponse([r.to_json() for r in results])
+        # Each result as `ledger submit` prints it, with its 1-based place (`line`).
+        return JSONResponse([{**r.to_json(), "line": n}
+                             for n, r in enumerate(results, start=1)])
 
     @app.post("/v1/commands/preview", tags=["commands"], openapi_extra=_body_doc())
     async def post_preview(request: Request) -> Response:
@@ -814,7 +816,6 @@ def _if_version(if_match: str) -> IfVersion:
     shown = escape_text(", ".join(tags) or if_match)  # echoed in the refusal (R-8.9)
     if "*" in tags:
         return IfVersion(None, shown)
-    versions = {int(t) for tag in tags
-                if (t := tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
-                .isdigit() and t.isascii() and len(t) <= 19}
+    versions = {tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag
+                for tag in tags}  # `"05"` is not version 5: tags compare as text
     return IfVersion(frozenset(versions), shown)

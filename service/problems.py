@@ -65,8 +65,47 @@ def document_problems(schema: dict[str, Any], public: frozenset[str]) -> None:
                                "403": "the key lacks this endpoint's scope"})
             if "{" in path:
                 errors["404"] = "no such account or endpoint"
+            if "requestBody" in operation:
+                errors["413"] = "the body is over 1 MB (a batch: over 10,000 commands)"
+            if path not in public or path == "/readyz":
+                errors["503"] = "store_unavailable: the store does not answer (Retry-After)"
             for status, description in errors.items():
                 responses[status] = {"description": description, **answer}
+            for status, response in responses.items():
+                # Every other error an operation declares (402, 409, 412 of the commands)
+                # is a problem too.
+                if status[:1] in "45" and "content" not in response:
+                    response.update(answer)
+                    response["description"] = ERROR_ANSWERS.get(
+                        status, response.get("description") or "a problem")
+            _document_answers(path, responses)
+
+
+ERROR_ANSWERS = {
+    "402": "payment_failed: the charge was declined (its PaymentFailed is recorded)",
+    "404": "unknown_account: no account with that id",
+    "409": "idempotency_conflict, backdated, or write_conflict (with Retry-After)",
+    "412": "version_mismatch: the account is not at a version If-Match names",
+}
+_HEADER = {"schema": {"type": "string"}}
+
+
+def _document_answers(path: str, responses: dict[str, Any]) -> None:
+    """The response headers a client relies on, where they are sent, and the
+    statement's CSV form."""
+    if path == "/v1/accounts/{id}/statement" and "200" in responses:
+        responses["200"].setdefault("content", {})["text/csv"] = {
+            "schema": {"type": "string"}}
+    if path == "/v1/accounts/{id}" and "200" in responses:
+        responses["200"].setdefault("headers", {})["ETag"] = {
+            **_HEADER, "description": 'the account\'s version, `"<version>"` (for If-Match)'}
+    if path == "/v1/commands" and "200" in responses:
+        responses["200"].setdefault("headers", {})["Idempotent-Replayed"] = {
+            **_HEADER, "description": "`true` when the command id was accepted before"}
+    for status in ("409", "503"):
+        if status in responses:
+            responses[status].setdefault("headers", {})["Retry-After"] = {
+                **_HEADER, "description": "seconds to wait (write_conflict, store_unavailable)"}
 
 
 class OrjsonResponse(JSONResponse):

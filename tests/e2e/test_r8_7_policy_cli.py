@@ -111,7 +111,7 @@ def test_r8_7_a_catalog_adding_a_later_version_is_accepted(tmp_path: Path,
     check = run(tmp_path, "ledger.cli", "--store", used_store, "policy", "check", str(added))
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.splitlines()[-1] == (
-        "ok: agrees with the 2 versions the store adopted (v2016, v2019)")
+        "ok: agrees with the 1 version the store adopted (v2019)")
     submit = run(tmp_path, "ledger.cli", "--store", used_store, "--policy", str(added),
                  "--clock", CLOCK, "submit", stdin=json.dumps(OPEN_2) + "\n")
     assert submit.returncode == 0, submit.stderr
@@ -147,12 +147,12 @@ def test_r8_7_an_edited_adoption_is_found_by_the_audit(tmp_path: Path,
     with sqlite3.connect(path) as conn:
         (state,) = conn.execute(
             "SELECT state FROM stored_events WHERE originator_id = ? AND "
-            "originator_version = 2", (ADOPTIONS_ID.hex,)).fetchone()
+            "originator_version = 1", (ADOPTIONS_ID.hex,)).fetchone()
         data = json.loads(state)
         assert data["name"] == "v2019"
         data["content"]["plans"]["freelancer"]["plus"]["price"] = "19.99"
         conn.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND "
-                     "originator_version = 2",
+                     "originator_version = 1",
                      (json.dumps(data, separators=(",", ":")).encode(), ADOPTIONS_ID.hex))
     audit = run(tmp_path, "replay_tools.cli", "--store", used_store, "audit", "--json")
     assert audit.returncode == 1, audit.stderr

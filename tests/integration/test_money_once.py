@@ -327,3 +327,34 @@ def test_r3_4_a_capture_orphaned_by_a_crash_is_voided_when_the_retry_decides_oth
     assert results[2]["error"]["code"] == "payment_failed", results[2]
     code, out = reconcile(url)
     assert code == 0 and out["differences"] == [] and out["captures"] == 0, out
+
+
+def test_r3_4_a_command_id_sent_again_for_another_account_voids_nothing_recorded(
+        tmp_path: Path) -> None:
+    """The same command id for a second account meets the first account's capture at the
+    gateway (its key is the id and purpose): refused as idempotency_conflict (R-8.3),
+    and the first account's recorded capture stays live."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    card = {"type": "add_billing_method", "method": "card", "brand": "visa",
+            "last4": "4242", "exp_month": 12, "exp_year": 2030, "at": "2020-01-02"}
+    commands = [
+        {"type": "open_account", "account_id": "fl-x", "kind": "freelancer", "at": "2020-01-02"},
+        {**card, "account_id": "fl-x", "method_id": "m-1", "token": "tok_ok_x"},
+        {"type": "open_account", "account_id": "fl-y", "kind": "freelancer", "at": "2020-01-02"},
+        {**card, "account_id": "fl-y", "method_id": "m-2", "token": "tok_ok_y"},
+    ]
+    assert run(["--store", url, "--clock", "2020-06-01", "submit"], stdin=jsonl(commands)
+               ).returncode == 0
+    buy = {"type": "purchase_connects", "quantity": 10, "command_id": "c1", "at": "2020-01-03"}
+    for account in ("fl-x", "fl-y"):
+        # One command at a time (an app's POST /v1/commands): its first attempt charges
+        # before it looks the id up, so the second meets the first's capture
+        led = Ledger.open(url, clock="2020-06-01")
+        try:
+            result = led.submit({**buy, "account_id": account}).to_json()
+        finally:
+            led.close()
+        assert result["ok"] is (account == "fl-x"), result
+    assert result["error"]["code"] == "idempotency_conflict"
+    code, out = reconcile(url)
+    assert code == 0 and out["differences"] == [] and out["captures"] == 1, out

@@ -56,8 +56,8 @@ def test_r8_7_the_first_decision_adopts_the_versions_in_its_own_transaction(
     result = ledger.submit(open_fl("fl-1"))
     assert result.ok
     found = adoptions(ledger)
-    # v2016 and v2019 both start on or before 2020-03-01 (the decision of the README)
-    assert [e.name for _, e in found] == ["v2016", "v2019"]
+    # Only v2019, in force on 2020-03-01, was decided under; v2016 was not used
+    assert [e.name for _, e in found] == ["v2019"]
     for _, event in found:
         content = version_content(default_catalog().named(event.name))
         assert event.content == content and event.sha256 == content_digest(content)
@@ -65,9 +65,8 @@ def test_r8_7_the_first_decision_adopts_the_versions_in_its_own_transaction(
     # the same save: the adoptions come right before the command's own events
     notes = ledger.recorder.select_notifications(0, 100)
     assert [n.topic.rpartition("/")[2] for n in notes] == [
-        "PolicyVersionAdopted", "PolicyVersionAdopted", "AccountOpened", "ConnectsRefilled",
-        "CommandAccepted"]
-    assert {v["name"] for v in ledger.adopted_versions()} == {"v2016", "v2019"}
+        "PolicyVersionAdopted", "AccountOpened", "ConnectsRefilled", "CommandAccepted"]
+    assert {v["name"] for v in ledger.adopted_versions()} == {"v2019"}
 
 
 def test_r8_7_a_version_is_adopted_once_by_the_single_batch_and_billing_paths(
@@ -102,18 +101,54 @@ def test_r8_7_a_catalog_edited_under_an_adopted_version_is_refused_on_open(
 
 def test_r8_7_a_catalog_lacking_an_adopted_version_is_refused(make_ledger: Open) -> None:
     assert make_ledger().submit(open_fl("fl-1")).ok
-    lacking = catalog_with(lambda d: d["versions"].pop(0))
-    with pytest.raises(LedgerError, match="version v2016: adopted by the store, missing"):
+    lacking = catalog_with(lambda d: d["versions"].pop())
+    with pytest.raises(LedgerError, match="version v2019: adopted by the store, missing"):
         make_ledger(policy=lacking)
+
+
+def test_r8_7_a_version_never_decided_under_may_still_change(make_ledger: Open) -> None:
+    """Immutable once used: a store that decided only in 2020 used v2019 alone, so a
+    catalog that changes v2016 (or lacks it) opens, and decides 2017 under it."""
+    assert make_ledger().submit(open_fl("fl-1")).ok
+
+    def cheaper_v2016(data: dict[str, Any]) -> None:
+        data["versions"][0]["plans"]["freelancer"]["plus"]["price"] = "9.00"
+
+    assert make_ledger(policy=catalog_with(lambda d: d["versions"].pop(0))).adopted_versions()
+    led = make_ledger(policy=catalog_with(cheaper_v2016))
+    assert [v["name"] for v in led.adopted_versions()] == ["v2019"]
+    assert led.submit(open_fl("fl-old", "2017-05-01")).ok
+    assert [e.name for _, e in adoptions(led)] == ["v2019", "v2016"]
+    # from now on v2016 is used: its edit is the catalog, the built-in one is refused
+    with pytest.raises(LedgerError, match=r"version v2016: plans\.freelancer\.plus\.price"):
+        make_ledger()
+
+
+def test_r8_7_a_version_inserted_before_later_decisions_is_refused(make_ledger: Open) -> None:
+    """Decisions after the last adoption count too: an account opened in February 2017
+    (adopting v2016) and billed through July (its last billing date: 4 June); a version
+    from March 2017 would take over dates already decided under v2016."""
+    led = make_ledger()
+    assert led.submit(open_fl("fl-1", "2017-02-04")).ok
+    assert led.run_billing("2017-07-01")["events"] > 0
+    assert [e.name for _, e in adoptions(led)] == ["v2016"]
+    def v2017_between(data: dict[str, Any]) -> None:
+        a_version_from("v2017", "2017-03-01")(data)
+        data["versions"].insert(1, data["versions"].pop())
+
+    with pytest.raises(LedgerError) as caught:
+        make_ledger(policy=catalog_with(v2017_between))
+    assert "version v2017: new, but starts 2017-03-01, on or before 2017-06-04" in (
+        caught.value.message)
 
 
 def test_r8_7_a_later_version_is_accepted_and_adopted_when_first_used(
         make_ledger: Open) -> None:
     assert make_ledger().submit(open_fl("fl-1")).ok
     led = make_ledger(policy=catalog_with(a_later_version))
-    assert [v["name"] for v in led.adopted_versions()] == ["v2016", "v2019"]
+    assert [v["name"] for v in led.adopted_versions()] == ["v2019"]
     assert led.submit(open_fl("fl-2", "2030-02-01")).ok
-    assert [e.name for _, e in adoptions(led)] == ["v2016", "v2019", "v2030"]
+    assert [e.name for _, e in adoptions(led)] == ["v2019", "v2030"]
     # from now on the default catalog, which lacks v2030, is refused
     with pytest.raises(LedgerError, match="version v2030: adopted by the store"):
         make_ledger()
@@ -140,7 +175,7 @@ def test_r8_7_a_new_version_starting_in_the_decided_past_is_refused(
     assert "version v2020: new, but starts 2020-01-01" in caught.value.message
     # And one that starts after the latest decided date is accepted
     led = make_ledger(policy=catalog_with(a_version_from("v2031", "2030-06-02")))
-    assert [v["name"] for v in led.adopted_versions()] == ["v2016", "v2019"]
+    assert [v["name"] for v in led.adopted_versions()] == ["v2019"]
 
 
 def test_r8_7_a_store_written_before_adoptions_opens_and_adopts_on_its_next_decision(
@@ -179,3 +214,36 @@ def test_r8_7_the_auditor_opens_with_the_adopted_versions_when_no_catalog_is_nam
         assert run_audit(auditor).clean
     finally:
         auditor.close()
+
+
+def three_versions(data: dict[str, Any]) -> None:
+    """v2016, v2019 and a v2021 from 2021-01-01."""
+    a_version_from("v2021", "2021-01-01")(data)
+
+
+def test_r8_7_a_version_passed_over_between_decisions_is_adopted_too(
+        make_ledger: Open) -> None:
+    """Nothing happened while v2019 was in force, yet it lies inside the decided past: it
+    is frozen with the others, and the store reopens with its own catalog."""
+    catalog = catalog_with(three_versions)
+    led = make_ledger(policy=catalog)
+    assert led.submit(open_fl("fl-1", "2017-01-02")).ok
+    assert led.submit(open_fl("fl-2", "2021-02-01")).ok
+    assert [e.name for _, e in adoptions(led)] == ["v2016", "v2019", "v2021"]
+    reopened = make_ledger(policy=catalog)
+    assert [v["name"] for v in reopened.adopted_versions()] == ["v2016", "v2019", "v2021"]
+    assert run_audit(reopened).clean
+
+
+def test_r8_7_a_legacy_stores_backdated_first_adoption_covers_its_whole_past(
+        make_ledger: Open, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = make_ledger()
+    with monkeypatch.context() as m:
+        m.setattr(Ledger, "_adopting", lambda self, aggregates: None)
+        assert old.submit(open_fl("fl-1", "2020-03-01")).ok
+    # The first decision after adoptions began is dated before that history
+    led = make_ledger()
+    assert led.submit(open_fl("fl-old", "2017-05-01")).ok
+    assert [e.name for _, e in adoptions(led)] == ["v2016", "v2019"]
+    reopened = make_ledger()
+    assert run_audit(reopened).clean

@@ -81,6 +81,13 @@ def test_if_match_star_does_not_open_an_account_that_does_not_exist(server: Serv
         r = c.post("/v1/commands", headers={"If-Match": "*"}, json={
             "type": "credit_earnings", "account_id": "nobody", "amount": "1.00"})
         assert r.status_code == 404 and r.json()["code"] == "unknown_account"
+        # Tags compare as text (RFC 9110's strong comparison): "0<version>" is not it
+        version = c.get("/v1/accounts/fl-2").json()["version"]
+        credit = {"type": "credit_earnings", "account_id": "fl-2", "amount": "1.00"}
+        assert c.post("/v1/commands", headers={"If-Match": f'"0{version}"'},
+                      json=credit).status_code == 412
+        assert c.post("/v1/commands", headers={"If-Match": f'W/"{version}", "{version}"'},
+                      json=credit).status_code == 200
 
 
 def test_a_wrong_method_names_every_method_of_the_path(server: Server) -> None:
@@ -171,3 +178,14 @@ def test_a_refused_command_records_the_same_scheduled_facts_single_or_batch(
         assert "MembershipCharged" in single.json()["events"]
         versions = [c.get(f"/v1/accounts/ow-{s}").json()["version"] for s in ("a", "b")]
         assert versions[0] == versions[1] > 5
+
+
+def test_batch_results_carry_their_line_as_ledger_submit_prints_them(server: Server) -> None:
+    key = server.key("app", "accounts:write", "operations:write")
+    with server.client(key) as c:
+        answer = c.post("/v1/commands/batch", json=[
+            {"type": "credit_earnings", "account_id": "fl-2", "amount": "1.00"},
+            {"type": "credit_earnings", "account_id": "nobody", "amount": "1.00"},
+            "not an object"]).json()
+    assert [r["line"] for r in answer] == [1, 2, 3]
+    assert [r["ok"] for r in answer] == [True, False, False]
