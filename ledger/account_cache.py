@@ -37,14 +37,19 @@ class AccountCache:
         self._accounts: OrderedDict[UUID, Account] = OrderedDict()
         self._head_seen: int | None = None  # the log's last id when the cache was complete
 
-    def sync_with_log(self) -> None:
+    def sync_with_log(self, watched: UUID | None = None) -> bool:
+        """Catch up with the log; answer whether `watched` (a stream that is not an
+        account: the policy adoptions) may have moved since the last sync."""
         head = self._log_head() or 0
         if head == self._head_seen:
-            return
+            return False
         seen = self._head_seen
+        moved = True  # not known: a cache starting afresh assumes it did
         if seen is not None and self._changes_after is not None \
                 and 0 < head - seen <= CATCH_UP_LIMIT:
-            for uid, version in self._changes_after(seen, head):
+            changes = self._changes_after(seen, head)
+            moved = any(uid == watched for uid, _ in changes)
+            for uid, version in changes:
                 acct = self._accounts.get(uid)
                 # An event this cache already holds (we wrote it, or loaded it) is no news;
                 # a later version than ours was written by someone else.
@@ -53,6 +58,7 @@ class AccountCache:
         else:
             self.drop()
         self._head_seen = head
+        return moved
 
     def note_saved(self, notification_ids: Iterable[int | None]) -> None:
         ids = [i for i in notification_ids if i is not None]

@@ -92,6 +92,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         # again after a save that failed, when another writer may have adopted).
         self._adoption: PolicyAdoption | None = None
         self._adoption_read = False
+        self._catalog_refused: LedgerError | None = None  # by another writer's adoption
         try:
             self._read_adoption(check=not catalog_from_store)
             if catalog_from_store:
@@ -203,6 +204,19 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         finally:
             self.gateway.settle(self._fresh_state, self._payer_of)
 
+    def _sync_with_log(self) -> None:
+        """The account cache caught up with other writers; when one of them adopted a
+        policy version (R-8.7), the adoptions are read again and this catalog compared
+        with them (`policy_mismatch` if it lacks or differs from one), before anything
+        is decided under a version another process has frozen otherwise."""
+        if self._cache.sync_with_log(watched=ADOPTIONS_ID) and self._adoption_read:
+            try:
+                self._read_adoption()
+            except LedgerError as exc:
+                self._catalog_refused = exc  # and every later decision of this process
+        if self._catalog_refused is not None:
+            raise self._catalog_refused
+
     def _payer_of(self, key: str) -> str | None:
         """The account that accepted the command a command's payment key names, if any
         (`cmd:<command id>:<purpose>`, R-3.4)."""
@@ -232,7 +246,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
 
     def _decide_chunk(self, parsed: list[Command | Result], fresh: list[str | None],
                       principal: str) -> list[Result]:
-        self._cache.sync_with_log()
+        self._sync_with_log()
         opened: dict[str, Account] = {}
         touched: dict[UUID, Account] = {}
         records: list[CommandRecord] = []
@@ -387,7 +401,7 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         if early is not None:
             return early
         assert command is not None
-        self._cache.sync_with_log()
+        self._sync_with_log()
         if if_version is not None:
             refusal = self._version_refusal(command, command_id, if_version)
             if refusal is not None:
@@ -558,8 +572,11 @@ class Ledger(PlainSave, Application[UUID]):  # PlainSave: save without Protocol 
         if used <= held.keys():
             return None  # the common case: nothing new, and no query
         at: datetime = max(e.at for e in events)
-        through = max(d for d in (at.date(), self.views.latest_fact_day()) if d is not None)
+        latest = self.views.latest_fact_day()
+        through = max(at.date(), latest) if latest is not None else at.date()
         legacy = self._adoption is None and self.views.holds_accounts()
+        if not legacy and held and latest is not None:
+            _refuse_adopting_into_the_decided_past(self.catalog, held, latest)
         starts = [v.effective_from for v in self.catalog.versions
                   if v.name in used or v.name in held]
         first = date.min if legacy else min(starts)
@@ -669,7 +686,7 @@ class LedgerSession:
         return self._ledger.clock.now()
 
     def sync(self) -> None:
-        self._ledger._cache.sync_with_log()
+        self._ledger._sync_with_log()
 
     def load(self, uid: UUID) -> Account | None:
         return self._ledger._load_uuid(uid)
@@ -712,6 +729,24 @@ class LedgerSession:
 
     def captures(self) -> int:
         return self._ledger.gateway.committed_count
+
+
+def _refuse_adopting_into_the_decided_past(catalog: Catalog, held: dict[str, Any],
+                                           latest: date) -> None:
+    """R-8.7 across processes: a version not adopted yet that starts after the first
+    adopted one and on or before the store's latest fact would take over dates another
+    process decided without it (its catalog lacked the version); replaying them would
+    now pick it. Refused as on open (`policy_mismatch`), before anything is recorded."""
+    first = min(date.fromisoformat(str(c["effective_from"])) for c in held.values())
+    inside = [v for v in catalog.versions
+              if v.name not in held and first < v.effective_from <= latest]
+    if inside:
+        raise LedgerError(
+            "policy_mismatch",
+            "the policy catalog differs from the versions this store adopted: "
+            + "; ".join(f"version {v.name}: new, but starts {v.effective_from.isoformat()},"
+                        f" on or before {latest.isoformat()}, already decided without it"
+                        for v in inside), rule="R-8.7")
 
 
 def _charge_id(ctx: Context) -> str | None:

@@ -14,7 +14,7 @@ import json
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -27,7 +27,7 @@ from ledger.results import AccountView
 from projections.codec import view_from_json
 from projections.queries import account_view
 from projections.render import render_view
-from replay_tools.statement import Movement, statement
+from replay_tools.statement import Bound, Movement, bounds_in_order, statement
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -174,10 +174,11 @@ def account_events(app: Ledger, account_id: str, *, after_version: int = 0,
     return Page(rows, more, cursor)
 
 
-def account_statement(app: Ledger, account_id: str, start: date | None = None,
-                      end: date | None = None) -> list[Movement]:
-    """Every movement of Connects and money in the range, with rules and running balances."""
-    if start is not None and end is not None and start > end:
+def account_statement(app: Ledger, account_id: str, start: Bound | None = None,
+                      end: Bound | None = None) -> list[Movement]:
+    """Every movement of Connects and money in the range, with rules and running balances
+    (a date bound is that whole day, a datetime that instant)."""
+    if not bounds_in_order(start, end):
         raise LedgerError("validation_error", f"from {start} is after to {end}", rule="R-8.4")
     return statement(app, account_id, start, end)
 

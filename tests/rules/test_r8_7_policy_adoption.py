@@ -247,3 +247,40 @@ def test_r8_7_a_legacy_stores_backdated_first_adoption_covers_its_whole_past(
     assert [e.name for _, e in adoptions(led)] == ["v2016", "v2019"]
     reopened = make_ledger()
     assert run_audit(reopened).clean
+
+
+def test_r8_7_two_processes_with_different_catalogs_cannot_split_the_past(
+        make_ledger: Open) -> None:
+    """One writer's catalog has v2021 (from 2021-01-01), the other's does not. Whichever
+    adopts first, the other may not decide under a catalog that now disagrees: the
+    writer lacking v2021 is refused once v2021 is adopted, and the writer holding it may
+    not adopt it into dates the other decided without it."""
+    with_2021 = catalog_with(a_version_from("v2021", "2021-01-01"))
+    base = make_ledger()
+    assert base.submit(open_fl("fl-1", "2020-01-10")).ok
+    newer = make_ledger(policy=with_2021)   # opens: nothing decided after 2020-01-10
+    assert newer.submit(open_fl("fl-0", "2020-02-01")).ok  # and is caught up
+    older = make_ledger()
+    # The older catalog decides into 2021 first (under v2019, adopting nothing)...
+    assert older.submit(open_fl("fl-2", "2021-02-01")).ok
+    # ...so the newer may not adopt v2021 over those dates
+    with pytest.raises(LedgerError) as caught:
+        newer.submit(open_fl("fl-3", "2021-03-15"))
+    assert caught.value.code == "policy_mismatch"
+    assert "version v2021: new, but starts 2021-01-01, on or before 2021-02-01" in (
+        caught.value.message)
+    assert run_audit(make_ledger()).clean
+
+
+def test_r8_7_a_writer_whose_catalog_lacks_a_version_another_adopted_is_refused(
+        make_ledger: Open) -> None:
+    with_2021 = catalog_with(a_version_from("v2021", "2021-01-01"))
+    base = make_ledger()
+    assert base.submit(open_fl("fl-1", "2020-01-10")).ok
+    older = make_ledger()
+    newer = make_ledger(policy=with_2021)
+    assert newer.submit(open_fl("fl-2", "2021-02-01")).ok   # adopts v2021
+    for _ in range(2):  # and stays refused
+        with pytest.raises(LedgerError, match="version v2021: adopted by the store"):
+            older.submit(open_fl("fl-3", "2021-03-15"))
+    assert run_audit(make_ledger(policy=with_2021)).clean

@@ -116,6 +116,13 @@ def test_statement_bounds_are_read_as_the_command_line_reads_them(server: Server
                         params={"from": f"{day}T23:59:59Z", "to": f"{day}T23:59:59Z"})
         assert same_day.json()["data"] == [m for m in whole if m["at"].startswith(day)]
         assert instant.json()["data"] == [m for m in whole if m["at"] == f"{day}T23:59:59Z"]
+        # A date on one end and a datetime on the other: the day from its start
+        mixed = c.get("/v1/accounts/fl-1/statement",
+                      params={"from": day, "to": f"{day}T23:59:59Z"})
+        assert mixed.status_code == 200 and mixed.json()["data"] == same_day.json()["data"]
+        later = c.get("/v1/accounts/fl-1/statement",
+                      params={"from": f"{day}T00:00:01Z", "to": "2000-01-01"})
+        assert later.status_code == 422 and later.json()["code"] == "validation_error"
     # and the rows are `ledger-replay statement --json`'s, field for field
     assert whole == _replay_statement(server.store)
 
