@@ -156,16 +156,10 @@ def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any
     every adopted one was never in force for anything decided: it may be added or
     changed."""
     lines: list[str] = []
-    starts = [date.fromisoformat(str(c["effective_from"])) for c in adopted.values()
-              if "effective_from" in c]
-    candidates = [v for v in catalog.versions if v.name not in adopted
-                  and starts and v.effective_from > min(starts)]
-    through = decided_through() if decided_through is not None and candidates else None
-    if through is not None:
-        lines += [f"version {v.name}: new, but starts {v.effective_from.isoformat()}, on or"
-                  f" before {through.isoformat()}, already decided without it"
-                  " (a new version takes a later effective_from)"
-                  for v in candidates if v.effective_from <= through]
+    if _candidates(catalog, adopted) and decided_through is not None:
+        through = decided_through()
+        if through is not None:
+            lines += inside_decided_past(catalog, adopted, through)
     for name in sorted(adopted):
         held = dict(adopted[name])
         try:
@@ -178,15 +172,38 @@ def catalog_differences(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any
     return lines
 
 
+def _candidates(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
+                ) -> list[PolicyVersion]:
+    """The catalog's versions not adopted that start after the first adopted one."""
+    starts = [date.fromisoformat(str(c["effective_from"])) for c in adopted.values()
+              if "effective_from" in c]
+    return [v for v in catalog.versions
+            if starts and v.name not in adopted and v.effective_from > min(starts)]
+
+
+def inside_decided_past(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
+                        through: date) -> list[str]:
+    """One line per version the catalog adds inside the decided past (after the first
+    adopted version, on or before `through`)."""
+    return [f"version {v.name}: new, but starts {v.effective_from.isoformat()}, on or"
+            f" before {through.isoformat()}, already decided without it"
+            " (a new version takes a later effective_from)"
+            for v in _candidates(catalog, adopted) if v.effective_from <= through]
+
+
+def mismatch(differences: list[str]) -> LedgerError:
+    return LedgerError(
+        "policy_mismatch",
+        "the policy catalog differs from the versions this store adopted (a used "
+        "version is immutable; add a new version with a later effective_from): "
+        + "; ".join(differences), rule="R-8.7")
+
+
 def check_catalog(catalog: Catalog, adopted: Mapping[str, Mapping[str, Any]],
                   decided_through: Callable[[], date | None] | None = None) -> None:
     differences = catalog_differences(catalog, adopted, decided_through)
     if differences:
-        raise LedgerError(
-            "policy_mismatch",
-            "the policy catalog differs from the versions this store adopted (a used "
-            "version is immutable; add a new version with a later effective_from): "
-            + "; ".join(differences), rule="R-8.7")
+        raise mismatch(differences)
 
 
 def catalog_from_adopted(adopted: Mapping[str, Mapping[str, Any]],

@@ -25,7 +25,15 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Operationa
 from ledger import api_keys as _api_keys  # noqa: F401 - registers the key ring's topics
 from ledger.account import Account, account_uuid, shown_data
 from ledger.account_cache import AccountCache
-from ledger.adoption import ADOPTIONS_ID, PolicyAdoption, adopt, check_catalog, store_catalog
+from ledger.adoption import (
+    ADOPTIONS_ID,
+    PolicyAdoption,
+    adopt,
+    check_catalog,
+    inside_decided_past,
+    mismatch,
+    store_catalog,
+)
 from ledger.billing_run import billing_run
 from ledger.bulk_load import preload
 from ledger.clock import Clock, FixedClock, make_clock, parse_instant
@@ -737,16 +745,9 @@ def _refuse_adopting_into_the_decided_past(catalog: Catalog, held: dict[str, Any
     adopted one and on or before the store's latest fact would take over dates another
     process decided without it (its catalog lacked the version); replaying them would
     now pick it. Refused as on open (`policy_mismatch`), before anything is recorded."""
-    first = min(date.fromisoformat(str(c["effective_from"])) for c in held.values())
-    inside = [v for v in catalog.versions
-              if v.name not in held and first < v.effective_from <= latest]
+    inside = inside_decided_past(catalog, held, latest)
     if inside:
-        raise LedgerError(
-            "policy_mismatch",
-            "the policy catalog differs from the versions this store adopted: "
-            + "; ".join(f"version {v.name}: new, but starts {v.effective_from.isoformat()},"
-                        f" on or before {latest.isoformat()}, already decided without it"
-                        for v in inside), rule="R-8.7")
+        raise mismatch(inside)
 
 
 def _charge_id(ctx: Context) -> str | None:

@@ -121,5 +121,21 @@ def server(store: str, tmp_path: Path) -> Iterator[Server]:
         stop_server(running)
 
 
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[Server]:
+    """Two server workers on this checkout's PostgreSQL database, seeded."""
+    from tests.stores import postgres_url_or_skip, reset_postgres
+
+    url = postgres_url_or_skip()
+    reset_postgres(url)
+    seed(url)
+    running = start_server(url, tmp_path, workers=2)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        reset_postgres(url)
+
+
 def env_without_ledger() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}

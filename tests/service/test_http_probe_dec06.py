@@ -6,28 +6,10 @@ them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.service.conftest import Server, seed, start_server, stop_server
-
-
-@pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[Server]:
-    from tests.stores import postgres_url_or_skip, reset_postgres
-
-    url = postgres_url_or_skip()
-    reset_postgres(url)
-    seed(url)
-    running = start_server(url, tmp_path, workers=2)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-        reset_postgres(url)
+from tests.service.conftest import Server
 
 
 def test_if_match_lets_exactly_one_of_racing_writers_through_two_workers(

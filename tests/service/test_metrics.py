@@ -4,14 +4,10 @@ several (HTTP.md's metrics; the `metrics` scope of R-1.4's keys)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.service.conftest import Server, seed, start_server, stop_server
+from tests.service.conftest import Server
 
 WEBHOOK_FAMILIES = {"ledger_webhook_delivered", "ledger_webhook_failed",
                     "ledger_webhook_pending", "ledger_webhook_lag_notifications"}
@@ -80,21 +76,6 @@ def test_the_metrics_scope_is_needed(server: Server) -> None:
     with server.client(reader) as c:
         assert c.get("/metrics").status_code == 403
     assert httpx.get(f"{server.url}/metrics", timeout=10).status_code == 401
-
-
-@pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[Server]:
-    from tests.stores import postgres_url_or_skip, reset_postgres
-
-    url = postgres_url_or_skip()
-    reset_postgres(url)
-    seed(url)
-    running = start_server(url, tmp_path, workers=2)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-        reset_postgres(url)
 
 
 def test_with_two_workers_every_scrape_sums_both(two_workers: Server) -> None:
